@@ -1,0 +1,1 @@
+"""Time and expense entries, approval, pricing, and project actuals."""

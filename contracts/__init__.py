@@ -1,0 +1,1 @@
+"""Master data and contracts: customers, projects, resources, price lists, contracts."""

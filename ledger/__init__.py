@@ -1,0 +1,1 @@
+"""The accounting kernel: accounts, periods, VAT, posting, journals, receivables."""

@@ -1,0 +1,37 @@
+"""Suite-wide fixtures: users by role, and an API client."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from contracts.roles import Role
+from tests.factories import user_with_role
+
+
+@pytest.fixture
+def team_member(db):
+    return user_with_role(Role.TEAM_MEMBER, username="teammember")
+
+
+@pytest.fixture
+def project_manager(db):
+    return user_with_role(Role.PROJECT_MANAGER, username="manager")
+
+
+@pytest.fixture
+def other_project_manager(db):
+    return user_with_role(Role.PROJECT_MANAGER, username="othermanager")
+
+
+@pytest.fixture
+def accountant(db):
+    return user_with_role(Role.PROJECT_ACCOUNTANT, username="accountant")
+
+
+@pytest.fixture
+def administrator(db):
+    return user_with_role(Role.ADMINISTRATOR, username="administrator")
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
