@@ -26,7 +26,9 @@ run: install
 
 # Tests run with the development defaults (insecure key, plain-HTTP cookies for live_server);
 # Django's test runner turns DEBUG itself off. tests/test_deploy.py checks the production ones.
+# var/staticfiles is STATIC_ROOT: WhiteNoise warns on every request when it is missing.
 test: install
+	@mkdir -p var/staticfiles
 	DEBUG=1 $(WITH_SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

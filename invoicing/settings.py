@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -203,6 +204,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status" field with their own choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "ContractStatusEnum": "contracts.models.ContractStatus",
+        "ScheduleStatusEnum": "contracts.models.ScheduleStatus",
+        "MilestoneStatusEnum": "contracts.models.MilestoneStatus",
+        "EntryStatusEnum": "actuals.models.EntryStatus",
+        # One name for the class choices, whether a field holds one class or a list of them.
+        "TransactionClassEnum": "contracts.models.TransactionClass",
+    },
 }
 
 # Celery: Redis broker; the nightly invoice run at 02:00 Europe/Amsterdam by default.
@@ -216,8 +226,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 INVOICE_RUN_HOUR = int(os.environ.get("INVOICE_RUN_HOUR", "2"))
 INVOICE_RUN_MINUTE = int(os.environ.get("INVOICE_RUN_MINUTE", "0"))
-#: Periodic work; each app's issue adds its entry (journal import, nightly invoice run).
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+#: Periodic work: the nightly invoice run (02:00 Europe/Amsterdam by default).
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "nightly-invoice-run": {
+        "task": "invoicing.tasks.nightly_invoice_run",
+        "schedule": crontab(hour=INVOICE_RUN_HOUR, minute=INVOICE_RUN_MINUTE),
+    },
+}
 
 LOGGING = {
     "version": 1,
@@ -228,5 +243,9 @@ LOGGING = {
 
 # Product settings (documented in README).
 #: Legal-entity defaults for demo data and the printed invoice live in the database (LegalEntity).
+#: Item sales tax group (code) of milestones and manual fees on invoices.
+MILESTONE_ITEM_SALES_TAX_GROUP = os.environ.get("MILESTONE_ITEM_SALES_TAX_GROUP", "SERVICES")
+#: Contracts billed per transaction in an invoice run (a failing batch is retried per contract).
+INVOICE_RUN_BATCH = int(os.environ.get("INVOICE_RUN_BATCH", "100"))
 FUTURE_ENTRY_DAYS = int(os.environ.get("FUTURE_ENTRY_DAYS", "7"))
 RECEIPT_MAX_BYTES = int(os.environ.get("RECEIPT_MAX_BYTES", str(5 * 1024 * 1024)))

@@ -8,14 +8,23 @@ from invoicing import views
 
 api_v1 = [
     path("", include("contracts.api_urls")),
+    path("", include("ledger.api_urls")),
+    path("", include("actuals.api_urls")),
+    path("", include("invoicing.api_urls")),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("home/team-member/", views.home_team_member, name="home-team-member"),
+    path("home/project-manager/", views.home_project_manager, name="home-project-manager"),
+    path("home/accountant/", views.home_accountant, name="home-accountant"),
+    path("home/administrator/", views.home_administrator, name="home-administrator"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("contracts/", include("contracts.urls")),
+    path("ledger/", include("ledger.urls")),
+    path("time/", include("actuals.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

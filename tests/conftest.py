@@ -7,6 +7,12 @@ from contracts.roles import Role
 from tests.factories import user_with_role
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Password hashing dominates setup time; tests don't need a slow hash."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def team_member(db):
     return user_with_role(Role.TEAM_MEMBER, username="teammember")

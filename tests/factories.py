@@ -146,3 +146,117 @@ class RolePriceFactory(factory.django.DjangoModelFactory):
     price_list = factory.SubFactory(PriceListFactory)
     role = factory.SubFactory(RoleFactory)
     price = Decimal("200.00")
+
+
+# --- actuals (issue 3) ---------------------------------------------------------------------
+
+
+class TimeEntryFactory(factory.django.DjangoModelFactory):
+    """A draft time entry; pass ``status=`` to create it in another state directly."""
+
+    class Meta:
+        model = "actuals.TimeEntry"
+
+    resource = factory.SubFactory(ResourceFactory)
+    project = factory.SubFactory(ProjectFactory)
+    role = factory.SubFactory(RoleFactory)
+    entry_date = dt.date(2026, 3, 2)
+    hours = Decimal("8.00")
+    description = "Work"
+    created_at = factory.LazyFunction(lambda: dt.datetime(2026, 3, 2, 17, 0, tzinfo=dt.UTC))
+
+
+class ExpenseEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "actuals.ExpenseEntry"
+
+    resource = factory.SubFactory(ResourceFactory)
+    project = factory.SubFactory(ProjectFactory)
+    category = factory.SubFactory(ExpenseCategoryFactory)
+    entry_date = dt.date(2026, 3, 2)
+    quantity = Decimal("1.00")
+    amount = Decimal("50.00")
+    currency = "EUR"
+    description = "Train ticket"
+    created_at = factory.LazyFunction(lambda: dt.datetime(2026, 3, 2, 17, 0, tzinfo=dt.UTC))
+
+
+# --- ledger (issue 4) ----------------------------------------------------------------------
+
+
+def ledger_setup(legal_entity=None, year: int = 2026):
+    """The default Dutch chart, VAT, dimensions, posting profile and fiscal year ``year``."""
+    from ledger.services import load_default_chart
+
+    legal_entity = legal_entity or LegalEntityFactory()
+    load_default_chart(legal_entity=legal_entity, year=year)
+    return legal_entity
+
+
+class LedgerAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ledger.Account"
+
+    legal_entity = factory.SubFactory(LegalEntityFactory)
+    code = factory.Sequence(lambda n: f"9{n:03d}")
+    name = factory.Sequence(lambda n: f"Account {n}")
+    account_type = "asset"
+
+
+class DimensionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ledger.Dimension"
+        django_get_or_create = ("code",)
+
+    code = "DEPARTMENT"
+    name = "Department"
+
+
+class DimensionValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ledger.DimensionValue"
+        django_get_or_create = ("dimension", "code")
+
+    dimension = factory.SubFactory(DimensionFactory)
+    code = factory.Sequence(lambda n: f"D{n}")
+    name = factory.Sequence(lambda n: f"Dimension value {n}")
+
+
+class ExchangeRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ledger.ExchangeRate"
+
+    from_currency = "USD"
+    to_currency = "EUR"
+    rate_date = dt.date(2026, 1, 1)
+    rate = Decimal("0.90000000")
+
+
+class JournalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ledger.Journal"
+
+    legal_entity = factory.SubFactory(LegalEntityFactory)
+    grouping = "month"
+    journal_date = dt.date(2026, 3, 1)
+    description = "March 2026"
+    created_at = factory.LazyFunction(lambda: dt.datetime(2026, 3, 31, 18, 0, tzinfo=dt.UTC))
+
+
+class JournalLineFactory(factory.django.DjangoModelFactory):
+    """A draft journal line as the actuals import would write it (no actual behind it)."""
+
+    class Meta:
+        model = "ledger.JournalLine"
+
+    journal = factory.SubFactory(JournalFactory)
+    line_date = dt.date(2026, 3, 2)
+    kind = "time_cost"
+    project = factory.SubFactory(
+        ProjectFactory, legal_entity=factory.SelfAttribute("..journal.legal_entity")
+    )
+    customer = factory.LazyAttribute(lambda o: o.project.customer)
+    currency = "EUR"
+    amount = Decimal("800.00")
+    description = "8 h Developer"
+    source_key = factory.Sequence(lambda n: f"test:{n}")

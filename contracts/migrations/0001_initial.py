@@ -438,7 +438,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='categoryprice',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('method', 'per_unit'), ('price__gte', 0), ('price__isnull', False)), models.Q(('markup_percent__isnull', True), ('method', 'at_cost'), ('price__isnull', True)), models.Q(('markup_percent__gte', 0), ('markup_percent__isnull', False), ('method', 'markup')), _connector='OR'), name='categoryprice_method_fields', violation_error_message='Price per unit needs a price of 0 or more; markup needs a markup % of 0 or more; at cost takes neither.'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('method', 'per_unit'), ('price__gte', 0), ('price__isnull', False)), models.Q(('markup_percent__isnull', True), ('method', 'at_cost'), ('price__isnull', True)), models.Q(('markup_percent__gte', 0), ('markup_percent__isnull', False), ('method', 'markup')), _connector='OR'), name='categoryprice_method_fields', violation_error_message='Price per unit needs a price of 0 or more; markup needs a markup %% of 0 or more; at cost takes neither.'),
         ),
         migrations.AddConstraint(
             model_name='roleprice',

@@ -144,7 +144,7 @@ class CategoryPrice(models.Model):
                 ),
                 name="categoryprice_method_fields",
                 violation_error_message=_(
-                    "Price per unit needs a price of 0 or more; markup needs a markup % of 0 or more; "
+                    "Price per unit needs a price of 0 or more; markup needs a markup %% of 0 or more; "
                     "at cost takes neither."
                 ),
             ),

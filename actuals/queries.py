@@ -1,0 +1,91 @@
+"""Reads of the actuals app: who sees which entries and actuals, approvals waiting, totals.
+
+Visibility (DOMAIN.md §7): a team member sees their own entries; a project manager also the
+entries and actuals of the projects they manage; accountants and administrators read
+everything. Anything else is answered as if it did not exist (404).
+"""
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.db.models import Q, QuerySet, Sum
+
+from actuals.models import (
+    BACKLOG_STATUSES,
+    Actual,
+    ActualType,
+    EntryStatus,
+    ExpenseEntry,
+    TimeEntry,
+)
+from actuals.models.entries import Entry
+from contracts.roles import Role, has_role, sees_everything
+
+E = TypeVar("E", TimeEntry, ExpenseEntry)
+
+
+def visible_entries(user: Any, model: type[E]) -> QuerySet[E]:
+    qs = model.objects.select_related("resource__user", "project", "task")
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if sees_everything(user):
+        return qs
+    return qs.filter(Q(resource__user=user) | Q(project__project_manager=user))
+
+
+def own_entries(user: Any, model: type[E]) -> QuerySet[E]:
+    return model.objects.select_related("project", "task").filter(resource__user=user)
+
+
+def approvals_waiting(user: Any, model: type[E]) -> QuerySet[E]:
+    """Submitted entries on the projects the user manages (a superuser: all)."""
+    qs = model.objects.select_related("resource", "project", "task").filter(
+        status=EntryStatus.SUBMITTED
+    )
+    if getattr(user, "is_superuser", False):
+        return qs
+    return qs.filter(project__project_manager=user)
+
+
+def can_approve(user: Any, entry: Entry) -> bool:
+    """The project manager of the entry's project, with the approve permission."""
+    codename = "approve_timeentry" if isinstance(entry, TimeEntry) else "approve_expenseentry"
+    if not user.has_perm(f"actuals.{codename}"):
+        return False
+    return bool(user.is_superuser or entry.project.project_manager_id == user.pk)
+
+
+def visible_actuals(user: Any) -> QuerySet[Actual]:
+    qs = Actual.objects.select_related("project", "customer", "role", "category", "resource")
+    if not getattr(user, "is_authenticated", False) or not user.has_perm("actuals.view_actual"):
+        return qs.none()
+    if sees_everything(user):
+        return qs
+    if has_role(user, Role.PROJECT_MANAGER):
+        return qs.filter(project__project_manager=user)
+    return qs.none()
+
+
+def actual_totals(qs: QuerySet[Actual]) -> dict[str, dict[str, tuple[Decimal, Decimal]]]:
+    """``{actual_type: {currency: (quantity, amount)}}`` (amounts never added across
+    currencies)."""
+    totals: dict[str, dict[str, tuple[Decimal, Decimal]]] = defaultdict(dict)
+    for row in (
+        qs.order_by()
+        .values("actual_type", "currency")
+        .annotate(quantity=Sum("quantity"), amount=Sum("amount"))
+        .order_by("actual_type", "currency")
+    ):
+        totals[row["actual_type"]][row["currency"]] = (row["quantity"], row["amount"])
+    return dict(totals)
+
+
+def unbilled_backlog() -> QuerySet[Actual]:
+    """Unbilled sales actuals still in the backlog (not ready / ready / on a draft), not
+    reversal rows. Served by the partial index ``actual_backlog_idx``."""
+    return Actual.objects.filter(
+        actual_type=ActualType.UNBILLED_SALES,
+        billing_status__in=BACKLOG_STATUSES,
+        reverses__isnull=True,
+    )

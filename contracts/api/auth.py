@@ -1,0 +1,22 @@
+"""``POST /api/v1/auth/token/``: a token for ``Authorization: Token <token>``."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.authtoken.views import ObtainAuthToken
+
+from contracts.serializers import ErrorSerializer, TokenRequestSerializer, TokenSerializer
+
+
+class ObtainTokenView(ObtainAuthToken):
+    """Exchange a username and password for the user's API token (created on first use)."""
+
+    @extend_schema(
+        summary="Obtain an API token",
+        request=TokenRequestSerializer,
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="Wrong username or password."),
+        },
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return super().post(request, *args, **kwargs)

@@ -1,0 +1,66 @@
+"""Building blocks of the contracts API: permissions, stable ordering, protected deletes."""
+
+from typing import Any
+
+from django.db.models import ProtectedError, QuerySet
+from django.utils.translation import gettext as _
+from rest_framework import permissions
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from contracts.api_errors import Conflict
+
+
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """Django model permissions, with the *view* permission required for reading too.
+
+    The permissions come from the role groups (:data:`contracts.roles.ROLE_PERMISSIONS`):
+    read needs ``view_<model>``, create ``add_``, update ``change_``, delete ``delete_``.
+    Which rows a reader sees is narrowed by the view's queryset (:mod:`contracts.queries`).
+    """
+
+    perms_map = {
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "POST": ["%(app_label)s.add_%(model_name)s"],
+        "PUT": ["%(app_label)s.change_%(model_name)s"],
+        "PATCH": ["%(app_label)s.change_%(model_name)s"],
+        "DELETE": ["%(app_label)s.delete_%(model_name)s"],
+    }
+
+
+def requires(*perms: str) -> type[permissions.BasePermission]:
+    """A permission class for one action: the user is authenticated and holds ``perms``."""
+
+    class Requires(permissions.BasePermission):
+        def has_permission(self, request: Request, view: APIView) -> bool:
+            user = request.user
+            return bool(user and user.is_authenticated and user.has_perms(perms))
+
+    Requires.__name__ = f"Requires({', '.join(perms)})"
+    return Requires
+
+
+class StableOrderingFilter(OrderingFilter):
+    """``?ordering=`` as usual, always ending in the primary key so pages never shuffle."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: APIView) -> list[str]:
+        ordering = list(super().get_ordering(request, queryset, view) or [])
+        if not {"pk", "-pk", "id", "-id"} & set(ordering):
+            ordering.append("pk")
+        return ordering
+
+
+class ProtectedDestroyMixin:
+    """Deleting a row that others still refer to is a 409 that says so (not a 500)."""
+
+    def perform_destroy(self, instance: Any) -> None:
+        try:
+            instance.delete()
+        except ProtectedError as exc:
+            raise Conflict(
+                _("%(obj)s is still used (e.g. by %(by)s) and cannot be deleted.")
+                % {"obj": instance, "by": next(iter(exc.protected_objects), "")}
+            ) from exc

@@ -1,0 +1,127 @@
+"""Shared pieces of the serializers: dotted error paths, model validation, error shapes."""
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from contracts.api_errors import django_errors
+
+ZERO = Decimal("0")
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def dotted_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Flatten DRF's nested error structure into ``{"a[0].b": ["reason"]}``."""
+    out: dict[str, list[str]] = {}
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if isinstance(key, int):
+                    walk(value, f"{path}[{key}]")
+                elif key in ("non_field_errors", "__all__"):
+                    walk(value, path or "non_field_errors")
+                else:
+                    walk(value, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list) and any(isinstance(v, Mapping | list) for v in node):
+            for i, value in enumerate(node):
+                if isinstance(value, Mapping | list):
+                    walk(value, f"{path}[{i}]")
+                else:
+                    out.setdefault(path or "non_field_errors", []).append(str(value))
+        elif isinstance(node, list):
+            if node:
+                out.setdefault(path or "non_field_errors", []).extend(str(v) for v in node)
+        else:
+            out.setdefault(path or "non_field_errors", []).append(str(node))
+
+    walk(errors, prefix)
+    return out
+
+
+def not_negative(message: Any) -> Any:
+    def check(value: Decimal | None) -> None:
+        if value is not None and value < ZERO:
+            raise serializers.ValidationError(message)
+
+    return check
+
+
+NOT_NEGATIVE_LIMIT = not_negative(_("A not-to-exceed limit may not be negative."))
+NOT_NEGATIVE_PRICE = not_negative(_("A price may not be negative."))
+
+
+class DottedErrorsMixin:
+    """Top-level serializers raise their errors with dotted field paths."""
+
+    def is_valid(self, *, raise_exception: bool = False) -> bool:
+        valid = super().is_valid(raise_exception=False)  # type: ignore[misc]
+        if not valid and raise_exception:
+            raise serializers.ValidationError(dotted_errors(self.errors))  # type: ignore[attr-defined]
+        return bool(valid)
+
+
+class ModelCleanMixin:
+    """Run the model's own validation (choices, constraints, uniqueness) on the new values.
+
+    ``clean_exclude`` names fields the serializer does not set (e.g. the parent of a nested
+    row); constraints that involve them are left to the parent's write.
+    """
+
+    clean_exclude: tuple[str, ...] = ()
+    #: ``(start, end)`` date fields: an end before the start is an error on the end field.
+    date_order: tuple[str, str] | None = None
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        model = self.Meta.model  # type: ignore[attr-defined]
+        instance = getattr(self, "instance", None)
+        if instance is not None and not isinstance(instance, model):
+            instance = None
+        if self.date_order:
+            first, last = (
+                attrs[f] if f in attrs else getattr(instance, f, None) for f in self.date_order
+            )
+            if first is not None and last is not None and last < first:
+                raise serializers.ValidationError(
+                    {self.date_order[1]: [_("The end date may not be before the start date.")]}
+                )
+        plain = {
+            k: v
+            for k, v in attrs.items()
+            if not isinstance(self.fields.get(k), serializers.BaseSerializer)  # type: ignore[attr-defined]
+        }
+        if instance is None:
+            candidate = model(**plain)
+        else:
+            candidate = model.objects.get(pk=instance.pk)
+            for key, value in plain.items():
+                setattr(candidate, key, value)
+        try:
+            candidate.full_clean(exclude=list(self.clean_exclude))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(django_errors(exc)) from exc
+        return attrs
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(help_text=_("Your user name."))
+    password = serializers.CharField(
+        help_text=_("Your password."), style={"input_type": "password"}
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text=_("Send as `Authorization: Token <token>`."))
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text=_("What went wrong, in one sentence."))
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("Reasons by field (dotted paths for nested fields)."),
+    )

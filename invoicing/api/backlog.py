@@ -1,0 +1,159 @@
+"""``/api/v1/backlog/``: the T&M billing backlog and its bulk actions (DOMAIN.md §4–5).
+
+Reading needs ``actuals.view_actual``; the bulk actions ``actuals.manage_backlog`` (project
+managers). A project manager sees, and acts on, the items of their own contracts only; ids of
+anything else are answered as unknown (400 naming them), never acted on.
+"""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import ngettext
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from actuals.models import Actual
+from contracts.api.base import StableOrderingFilter, requires
+from invoicing.filters import BacklogFilter, backlog_scope, backlog_totals, backlog_visible_to
+from invoicing.serializers import (
+    BacklogActionResultSerializer,
+    BacklogActionSerializer,
+    BacklogItemSerializer,
+    BacklogPageSerializer,
+    BacklogTotalsSerializer,
+)
+from invoicing.services import mark_not_ready, mark_ready, write_off
+
+from .base import CONFLICT, ERRORS, conflicts
+
+
+class BacklogPagination(LimitOffsetPagination):
+    """Limit/offset pages whose count comes from the totals query (no second COUNT)."""
+
+    known_count: int | None = None
+
+    def get_count(self, queryset: Any) -> int:
+        if self.known_count is not None:
+            return self.known_count
+        return super().get_count(queryset)
+
+
+_ACTION = extend_schema(
+    request=BacklogActionSerializer,
+    responses={200: BacklogActionResultSerializer, **ERRORS, **CONFLICT},
+)
+
+
+class BacklogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Unbilled chargeable T&M items still in the backlog (not ready, ready, on a draft).
+
+    Filter by contract, customer, project, transaction class, resource, date range, billing
+    status and ``nte_failed``; order by ``?ordering=`` (always ending in the id, so pages never
+    shuffle). Each page carries ``totals``: the count and the quantity and amount per currency
+    of the whole filtered set (one aggregate query).
+
+    The bulk actions take ``{"ids": [...]}`` (and ``reason`` for write-off) and change all the
+    items or none: an item that cannot take the change (not-to-exceed failed, on an invoice,
+    written off) refuses the whole request with 409 and the reason.
+    """
+
+    permission_classes = [requires("actuals.view_actual")]
+    serializer_class = BacklogItemSerializer
+    pagination_class = BacklogPagination
+    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
+    filterset_class = BacklogFilter
+    ordering_fields = [
+        "id",
+        "transaction_date",
+        "contract",
+        "customer",
+        "project",
+        "resource",
+        "transaction_class",
+        "quantity",
+        "amount",
+        "billing_status",
+    ]
+    ordering = ["transaction_date"]
+    queryset = Actual.objects.none()
+
+    def get_queryset(self) -> QuerySet[Actual]:
+        return backlog_visible_to(self.request.user).select_related(
+            "contract", "customer", "project", "resource"
+        )
+
+    @extend_schema(responses={200: BacklogPageSerializer, **ERRORS})
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        items = self.filter_queryset(self.get_queryset())
+        totals = backlog_totals(items)
+        paginator = self.paginator
+        assert isinstance(paginator, BacklogPagination)
+        paginator.known_count = totals.count
+        page = self.paginate_queryset(items)
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        response.data["totals"] = BacklogTotalsSerializer(totals).data
+        return response
+
+    def _act(self, request: Request, verb: str) -> Response:
+        payload = BacklogActionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        ids = payload.validated_data["ids"]
+        scope = backlog_scope(request.user)
+        with conflicts():
+            if verb == "ready":
+                changed = mark_ready(actual_ids=ids, scope=scope)
+                text = ngettext(
+                    "%(n)d item marked ready to invoice.",
+                    "%(n)d items marked ready to invoice.",
+                    changed,
+                )
+            elif verb == "not_ready":
+                changed = mark_not_ready(actual_ids=ids, scope=scope)
+                text = ngettext(
+                    "%(n)d item marked not ready.", "%(n)d items marked not ready.", changed
+                )
+            else:
+                changed = write_off(
+                    actual_ids=ids, reason=payload.validated_data.get("reason", ""), scope=scope
+                )
+                text = ngettext("%(n)d item written off.", "%(n)d items written off.", changed)
+        return Response({"changed": changed, "detail": text % {"n": changed}})
+
+    @_ACTION
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="mark-ready",
+        permission_classes=[requires("actuals.view_actual", "actuals.manage_backlog")],
+    )
+    def mark_ready(self, request: Request) -> Response:
+        """Mark the items ready to invoice (items already ready are left as they are)."""
+        return self._act(request, "ready")
+
+    @_ACTION
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="mark-not-ready",
+        permission_classes=[requires("actuals.view_actual", "actuals.manage_backlog")],
+    )
+    def mark_not_ready(self, request: Request) -> Response:
+        """Take the items back to not ready."""
+        return self._act(request, "not_ready")
+
+    @_ACTION
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="write-off",
+        permission_classes=[requires("actuals.view_actual", "actuals.manage_backlog")],
+    )
+    def write_off(self, request: Request) -> Response:
+        """Write the items off (never billed); ``reason`` is required and kept on each."""
+        return self._act(request, "write_off")
+

@@ -1,0 +1,75 @@
+"""``/api/v1/invoice-runs/``: invoice runs, and starting one from the API.
+
+POST ``{"run_date": "YYYY-MM-DD"}`` records a run (``start_run``, trigger *api*) and queues
+the same work the nightly schedule does (``invoicing.tasks.execute_invoice_run``, sent when
+the transaction commits); it answers 202 with the run, whose counts fill in as it goes
+(``GET /api/v1/invoice-runs/{id}/``). Reading needs ``invoicing.view_invoicerun``; starting
+``invoicing.add_invoicerun``.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from contracts.api.base import ModelPermissions, StableOrderingFilter
+from invoicing.filters import runs_visible_to
+from invoicing.models import InvoiceRun, InvoiceRunFailure, RunTrigger
+from invoicing.serializers import InvoiceRunCreateSerializer, InvoiceRunSerializer
+from invoicing.services import start_run
+from invoicing.tasks import execute_invoice_run
+
+from .base import ERRORS
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Start an invoice run for a date",
+        request=InvoiceRunCreateSerializer,
+        responses={202: InvoiceRunSerializer, **ERRORS},
+    ),
+)
+class InvoiceRunViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Invoice runs (nightly, command line, API, portal) with their counts and failures."""
+
+    permission_classes = [ModelPermissions]
+    serializer_class = InvoiceRunSerializer
+    filter_backends = [StableOrderingFilter]
+    ordering_fields = ["id", "run_date", "started_at"]
+    ordering = ["-started_at"]
+    queryset = InvoiceRun.objects.all()
+
+    def get_queryset(self) -> QuerySet[InvoiceRun]:
+        return runs_visible_to(self.request.user).prefetch_related(
+            Prefetch(
+                "failures",
+                queryset=InvoiceRunFailure.objects.select_related("contract").order_by("pk"),
+            )
+        )
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        payload = InvoiceRunCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        with transaction.atomic():
+            run = start_run(
+                run_date=payload.validated_data["run_date"],
+                trigger=RunTrigger.API,
+                by=request.user,
+                now=timezone.now(),
+            )
+            execute_invoice_run.delay_on_commit(run.pk)
+        run.refresh_from_db()
+        return Response(
+            InvoiceRunSerializer(self.get_queryset().get(pk=run.pk)).data,
+            status=status.HTTP_202_ACCEPTED,
+        )

@@ -1,0 +1,24 @@
+"""API v1 routes of the billing app (included at ``/api/v1/``).
+
+``contracts/{id}/create-invoice/`` is an explicit path: the contracts router's detail route
+(``contracts/{pk}/``) ends there, so the two never clash.
+"""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from invoicing import api
+
+router = SimpleRouter()
+router.register("backlog", api.BacklogViewSet, basename="backlog")
+router.register("invoices", api.InvoiceViewSet, basename="invoice")
+router.register("invoice-runs", api.InvoiceRunViewSet, basename="invoicerun")
+
+urlpatterns = [
+    path(
+        "contracts/<int:pk>/create-invoice/",
+        api.ContractCreateInvoiceView.as_view(),
+        name="contract-create-invoice",
+    ),
+    *router.urls,
+]

@@ -1,0 +1,205 @@
+"""Who sees which backlog items, invoices and runs, the backlog's filters and its totals.
+
+Shared by the API (:mod:`invoicing.api`) and the portal pages (:mod:`invoicing.portal`), so
+the rules live in one place:
+
+- **scope** (DOMAIN.md §7): accountants and administrators read everything; a project manager
+  sees the backlog items and invoices of the contracts they manage
+  (:func:`contracts.queries.contracts_visible_to`), and anything else is answered as if it did
+  not exist (404);
+- **the T&M backlog**: unbilled sales actuals that are chargeable and still in the backlog
+  (*not ready*, *ready*, *on draft*). Written-off, invoiced and cancelled items, and reversal
+  rows (which carry the terminal status of their pair) are not in it;
+- **totals** of a filtered backlog: count, quantity and amount per currency in one aggregate
+  query (amounts in different currencies are never added).
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import django_filters as df
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
+
+from actuals.models import BACKLOG_STATUSES, Actual, ActualType, BillingType, NteStatus
+from contracts.models import TransactionClass
+from contracts.money import ZERO
+from contracts.queries import contracts_visible_to
+from invoicing.models import Invoice, InvoiceRun, InvoiceStatus
+
+#: Billing statuses a backlog item can have (the filter's choices).
+BACKLOG_STATUS_CHOICES = [(s.value, s.label) for s in BACKLOG_STATUSES]
+
+
+def backlog_visible_to(user: Any) -> QuerySet[Actual]:
+    """The T&M backlog the user may see (see the module)."""
+    return Actual.objects.filter(
+        actual_type=ActualType.UNBILLED_SALES,
+        billing_type=BillingType.CHARGEABLE,
+        billing_status__in=BACKLOG_STATUSES,
+        contract__in=contracts_visible_to(user).values("pk"),
+    )
+
+
+def backlog_scope(user: Any) -> QuerySet[Actual]:
+    """What the backlog services may touch for this user: their contracts' unbilled actuals
+    (the services themselves refuse items in the wrong state, with the reason)."""
+    return Actual.objects.filter(
+        actual_type=ActualType.UNBILLED_SALES,
+        contract__in=contracts_visible_to(user).values("pk"),
+    )
+
+
+def invoices_visible_to(user: Any) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(contract__in=contracts_visible_to(user).values("pk"))
+
+
+def runs_visible_to(user: Any) -> QuerySet[InvoiceRun]:
+    """Runs are not owned by anyone: whoever may view runs sees them all (their failures name
+    contracts, which the pages show only as far as the user may see them)."""
+    return InvoiceRun.objects.all()
+
+
+def with_net(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """Invoices with ``net`` (sum of chargeable details) and ``detail_count``, in one query."""
+    return invoices.annotate(
+        net=Sum("details__amount", filter=Q(details__billing_type=BillingType.CHARGEABLE)),
+        detail_count=Count("details"),
+    )
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    currency: str
+    count: int
+    quantity: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class BacklogTotals:
+    """Totals of a filtered backlog: the whole count, and per currency count/quantity/amount."""
+
+    count: int = 0
+    currencies: list[CurrencyTotal] = field(default_factory=list)
+
+
+def backlog_totals(items: QuerySet[Actual]) -> BacklogTotals:
+    """One aggregate query (GROUP BY currency) over the filtered items."""
+    rows = [
+        CurrencyTotal(
+            currency=r["currency"],
+            count=r["n"],
+            quantity=r["quantity"] or ZERO,
+            amount=r["amount"] or ZERO,
+        )
+        for r in items.order_by()
+        .values("currency")
+        .annotate(n=Count("pk"), quantity=Sum("quantity"), amount=Sum("amount"))
+        .order_by("currency")
+    ]
+    return BacklogTotals(count=sum(r.count for r in rows), currencies=rows)
+
+
+# --- the backlog's filters (the API's FilterSet and the page's form use these lookups) ---------
+
+
+def filter_backlog(items: QuerySet[Actual], values: dict[str, Any]) -> QuerySet[Actual]:
+    """Narrow the backlog by the given filter values (missing or empty values are ignored)."""
+    lookups = {
+        "contract": "contract",
+        "customer": "customer",
+        "project": "project",
+        "transaction_class": "transaction_class",
+        "resource": "resource",
+        "date_from": "transaction_date__gte",
+        "date_to": "transaction_date__lte",
+        "billing_status": "billing_status",
+    }
+    for name, lookup in lookups.items():
+        value = values.get(name)
+        if value not in (None, ""):
+            items = items.filter(**{lookup: value})
+    nte_failed = values.get("nte_failed")
+    if nte_failed is True:
+        items = items.filter(nte_status=NteStatus.FAILED)
+    elif nte_failed is False:
+        items = items.exclude(nte_status=NteStatus.FAILED)
+    return items
+
+
+class BacklogFilter(df.FilterSet):
+    contract = df.NumberFilter(help_text=_("Items of this contract (id)."))
+    customer = df.NumberFilter(help_text=_("Items billed to this customer (id)."))
+    project = df.NumberFilter(help_text=_("Items of this project (id)."))
+    transaction_class = df.ChoiceFilter(
+        choices=TransactionClass.choices, help_text=_("time, expense, material, fee …")
+    )
+    resource = df.NumberFilter(help_text=_("Items booked by this resource (id)."))
+    date_from = df.DateFilter(
+        field_name="transaction_date",
+        lookup_expr="gte",
+        help_text=_("Transaction date on or after (YYYY-MM-DD)."),
+    )
+    date_to = df.DateFilter(
+        field_name="transaction_date",
+        lookup_expr="lte",
+        help_text=_("Transaction date on or before (YYYY-MM-DD)."),
+    )
+    billing_status = df.ChoiceFilter(
+        choices=BACKLOG_STATUS_CHOICES, help_text=_("not_ready, ready or on_draft.")
+    )
+    nte_failed = df.BooleanFilter(
+        method="filter_nte_failed",
+        help_text=_("true: only items that failed their not-to-exceed limit; false: none of them."),
+    )
+
+    class Meta:
+        model = Actual
+        fields = [
+            "contract",
+            "customer",
+            "project",
+            "transaction_class",
+            "resource",
+            "date_from",
+            "date_to",
+            "billing_status",
+            "nte_failed",
+        ]
+
+    def filter_nte_failed(
+        self, queryset: QuerySet[Actual], name: str, value: bool | None
+    ) -> QuerySet[Actual]:
+        return filter_backlog(queryset, {"nte_failed": value})
+
+
+class InvoiceFilter(df.FilterSet):
+    status = df.ChoiceFilter(
+        choices=InvoiceStatus.choices, help_text=_("draft, in_review, confirmed or posted.")
+    )
+    open = df.BooleanFilter(
+        method="filter_open", help_text=_("true: drafts and invoices in review only.")
+    )
+    contract = df.NumberFilter(help_text=_("Invoices of this contract (id)."))
+    customer = df.NumberFilter(help_text=_("Invoices to this customer (id)."))
+    credit_notes = df.BooleanFilter(
+        field_name="corrects",
+        lookup_expr="isnull",
+        exclude=True,
+        help_text=_("true: credit notes only; false: regular invoices only."),
+    )
+
+    class Meta:
+        model = Invoice
+        fields = ["status", "open", "contract", "customer", "credit_notes"]
+
+    def filter_open(
+        self, queryset: QuerySet[Invoice], name: str, value: bool | None
+    ) -> QuerySet[Invoice]:
+        open_q = Q(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.IN_REVIEW])
+        if value is None:
+            return queryset
+        return queryset.filter(open_q) if value else queryset.exclude(open_q)
+

@@ -1,0 +1,476 @@
+"""Pro-forma invoices, their lines and details, and invoice runs (DOMAIN.md §4–5).
+
+One document carries the invoice through its life: draft ⇄ in review → confirmed → posted.
+A credit note (corrective invoice) is a new invoice whose ``corrects`` names the one it
+corrects and goes through the same lifecycle.
+
+Guarantees kept by PostgreSQL itself:
+
+- an unbilled actual is on at most one invoice detail, ever (``detail_actual_once``): a run
+  repeated, two runs at once, or a run racing a manual *create invoice* cannot bill it twice.
+  Credited quantity comes back as a *new* unbilled actual, so the rule holds across credits;
+- a milestone is on at most one live detail (``detail_milestone_once``: a detail whose
+  milestone was credited in full is marked ``credited`` and no longer counts);
+- at most one open (draft / in review) regular invoice per contract × contract customer
+  (``invoice_one_open_draft``): new ready items join the open draft, which is also how
+  *add to an existing draft* works;
+- confirmed and posted invoices, their lines and details cannot be updated or deleted, except
+  the few workflow columns named in the triggers.
+"""
+
+from decimal import Decimal
+
+import django_fsm
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from actuals.models import Actual, BillingType
+from contracts.models import (
+    Contract,
+    ContractCustomer,
+    ContractLine,
+    Customer,
+    ExpenseCategory,
+    ItemSalesTaxGroup,
+    LegalEntity,
+    Milestone,
+    Resource,
+    Role,
+    SalesTaxGroup,
+    TransactionClass,
+)
+from contracts.money import ZERO, money_field, price_field, quantity_field
+
+
+def _any_changed(*columns: str) -> pgtrigger.Q:
+    """A trigger condition: any of the columns is distinct between OLD and NEW."""
+    condition = pgtrigger.Q()
+    for column in columns:
+        condition |= pgtrigger.Q(**{f"old__{column}__df": pgtrigger.F(f"new__{column}")})
+    return condition
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    CONFIRMED = "confirmed", _("Confirmed")
+    POSTED = "posted", _("Posted")
+
+
+OPEN_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.IN_REVIEW)
+
+
+class RunTrigger(models.TextChoices):
+    SCHEDULE = "schedule", _("Nightly schedule")
+    COMMAND = "command", _("Command line")
+    API = "api", _("API")
+    PORTAL = "portal", _("Portal")
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    DONE_WITH_FAILURES = "failures", _("Done with failures")
+    FAILED = "failed", _("Failed")
+
+
+class InvoiceRun(models.Model):
+    """One invoice run (nightly, command or API) with its counts, shown on the runs page."""
+
+    run_date = models.DateField(_("run date"))
+    trigger = models.CharField(_("started by"), max_length=10, choices=RunTrigger.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    contracts_total = models.PositiveIntegerField(_("contracts to do"), default=0)
+    contracts_done = models.PositiveIntegerField(_("contracts done"), default=0)
+    invoices_count = models.PositiveIntegerField(_("invoices"), default=0)
+    items_count = models.PositiveIntegerField(_("items"), default=0)
+    failures_count = models.PositiveIntegerField(_("failures"), default=0)
+    #: Amount invoiced per currency, e.g. {"EUR": "1234.50"} (amounts in different currencies
+    #: are never added).
+    amounts = models.JSONField(_("amounts"), default=dict, blank=True)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        verbose_name = _("invoice run")
+        verbose_name_plural = _("invoice runs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RunStatus.values), name="invoicerun_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(trigger__in=RunTrigger.values), name="invoicerun_trigger_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} for {self.run_date}"
+
+
+class InvoiceRunFailure(models.Model):
+    """A contract that failed in a run, with the reason (the others went on)."""
+
+    run = models.ForeignKey(InvoiceRun, models.CASCADE, related_name="failures")
+    contract = models.ForeignKey(Contract, models.PROTECT, related_name="+")
+    message = models.TextField(_("reason"))
+
+    class Meta:
+        verbose_name = _("invoice run failure")
+        verbose_name_plural = _("invoice run failures")
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.contract_id}"
+
+
+class Invoice(django_fsm.ConcurrentTransitionMixin, models.Model):
+    contract = models.ForeignKey(
+        Contract, models.PROTECT, verbose_name=_("contract"), related_name="invoices"
+    )
+    contract_customer = models.ForeignKey(
+        ContractCustomer, models.PROTECT, verbose_name=_("contract customer"), related_name="+"
+    )
+    customer = models.ForeignKey(
+        Customer, models.PROTECT, verbose_name=_("customer"), related_name="invoices"
+    )
+    legal_entity = models.ForeignKey(
+        LegalEntity, models.PROTECT, verbose_name=_("legal entity"), related_name="+"
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    status = django_fsm.FSMField(
+        _("status"),
+        max_length=10,
+        choices=InvoiceStatus.choices,
+        default=InvoiceStatus.DRAFT,
+        protected=True,
+    )
+    invoice_date = models.DateField(_("invoice date"))
+    accounting_date = models.DateField(_("accounting date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    customer_reference = models.CharField(_("customer reference / PO"), max_length=100, blank=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    corrects = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        verbose_name=_("corrects invoice"),
+        null=True,
+        blank=True,
+        related_name="corrections",
+    )
+    run = models.ForeignKey(
+        InvoiceRun,
+        models.SET_NULL,
+        verbose_name=_("created by run"),
+        null=True,
+        blank=True,
+        related_name="invoices",
+    )
+    #: Raised on every edit; a save that names an older version is refused (two managers).
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    #: The legal number, given when the invoice is posted (gapless per legal entity and year).
+    number = models.CharField(_("invoice number"), max_length=30, blank=True)
+    posted_at = models.DateTimeField(_("posted at"), null=True, blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        permissions = [
+            ("confirm_invoice", "Can confirm pro-forma invoices"),
+            ("correct_invoice", "Can create corrective invoices (credit notes)"),
+            ("post_invoice", "Can post invoices"),
+            ("change_invoiceproposal", "Can update invoice proposals"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=InvoiceStatus.values), name="invoice_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["contract", "contract_customer"],
+                condition=Q(status__in=OPEN_STATUSES, corrects__isnull=True),
+                name="invoice_one_open_draft",
+                violation_error_message=_(
+                    "This contract customer already has an open draft invoice."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["legal_entity", "number"],
+                condition=~Q(number=""),
+                name="invoice_number_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=InvoiceStatus.POSTED) | Q(number=""),
+                name="invoice_number_only_when_posted",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "contract"], name="invoice_status_contract_idx"),
+        ]
+        triggers = [
+            # Confirmed and posted invoices are read-only; posting fills in its own columns.
+            pgtrigger.Protect(
+                name="invoice_confirmed_read_only",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__status__in=["confirmed", "posted"])
+                & _any_changed(
+                    "contract_id",
+                    "contract_customer_id",
+                    "customer_id",
+                    "currency",
+                    "corrects_id",
+                    "created_at",
+                    "confirmed_at",
+                ),
+            ),
+            pgtrigger.Protect(
+                name="invoice_posted_read_only",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__status="posted"),
+            ),
+            pgtrigger.Protect(
+                name="invoice_confirmed_no_delete",
+                operation=pgtrigger.Delete,
+                condition=pgtrigger.Q(old__status__in=["confirmed", "posted"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or self.reference
+
+    @property
+    def reference(self) -> str:
+        """The internal reference a draft carries (the legal number comes with posting)."""
+        return f"PF-{self.pk:06d}" if self.pk else "PF-new"
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.corrects_id is not None
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @django_fsm.transition(
+        field=status, source=InvoiceStatus.DRAFT, target=InvoiceStatus.IN_REVIEW
+    )
+    def submit_for_review(self) -> None:
+        pass
+
+    submit_for_review.alters_data = True  # type: ignore[attr-defined]
+
+    @django_fsm.transition(
+        field=status, source=InvoiceStatus.IN_REVIEW, target=InvoiceStatus.DRAFT
+    )
+    def back_to_draft(self) -> None:
+        pass
+
+    back_to_draft.alters_data = True  # type: ignore[attr-defined]
+
+    @django_fsm.transition(field=status, source=OPEN_STATUSES, target=InvoiceStatus.CONFIRMED)
+    def confirm(self) -> None:
+        pass
+
+    confirm.alters_data = True  # type: ignore[attr-defined]
+
+    @django_fsm.transition(
+        field=status, source=InvoiceStatus.CONFIRMED, target=InvoiceStatus.POSTED
+    )
+    def post(self) -> None:
+        pass
+
+    post.alters_data = True  # type: ignore[attr-defined]
+
+
+class InvoiceLine(models.Model):
+    """One line per contract line with something to bill."""
+
+    invoice = models.ForeignKey(
+        Invoice, models.CASCADE, verbose_name=_("invoice"), related_name="lines"
+    )
+    contract_line = models.ForeignKey(
+        ContractLine, models.PROTECT, verbose_name=_("contract line"), related_name="+"
+    )
+    description = models.CharField(_("description"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "contract_line"], name="invoiceline_one_per_contract_line"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}/{self.contract_line_id}"
+
+
+class InvoiceDetail(models.Model):
+    """One actual, milestone or manual fee on an invoice line, with its editable values.
+
+    On a credit note a detail names the billed actual (or milestone detail) it credits, with a
+    negative quantity and amount: what is credited, not what remains.
+    """
+
+    invoice = models.ForeignKey(
+        Invoice, models.CASCADE, verbose_name=_("invoice"), related_name="details"
+    )
+    line = models.ForeignKey(
+        InvoiceLine, models.CASCADE, verbose_name=_("invoice line"), related_name="details"
+    )
+    transaction_class = models.CharField(
+        _("transaction class"), max_length=10, choices=TransactionClass.choices
+    )
+    actual = models.ForeignKey(
+        Actual,
+        models.PROTECT,
+        verbose_name=_("unbilled actual"),
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    milestone = models.ForeignKey(
+        Milestone,
+        models.PROTECT,
+        verbose_name=_("milestone"),
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    credits = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        verbose_name=_("credits detail"),
+        null=True,
+        blank=True,
+        related_name="credited_by",
+    )
+    #: The billed actual written for this detail on confirmation (the project subledger link).
+    billed_actual = models.ForeignKey(
+        Actual,
+        models.PROTECT,
+        verbose_name=_("billed actual"),
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    #: Set on a milestone detail once a credit note credited it in full (the milestone may be
+    #: invoiced again).
+    credited = models.BooleanField(_("credited"), default=False)
+    transaction_date = models.DateField(_("date"))
+    resource = models.ForeignKey(Resource, models.PROTECT, null=True, blank=True, related_name="+")
+    role = models.ForeignKey(Role, models.PROTECT, null=True, blank=True, related_name="+")
+    category = models.ForeignKey(
+        ExpenseCategory, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    original_quantity = quantity_field(_("original quantity"))
+    quantity = quantity_field(_("quantity"))
+    unit_price = price_field(_("unit price"))
+    amount = money_field(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3)
+    billing_type = models.CharField(
+        _("billing type"),
+        max_length=20,
+        choices=BillingType.choices,
+        default=BillingType.CHARGEABLE,
+    )
+    sales_tax_group = models.ForeignKey(
+        SalesTaxGroup,
+        models.PROTECT,
+        verbose_name=_("sales tax group"),
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    item_sales_tax_group = models.ForeignKey(
+        ItemSalesTaxGroup,
+        models.PROTECT,
+        verbose_name=_("item sales tax group"),
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    external_description = models.CharField(_("text on the invoice"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice detail")
+        verbose_name_plural = _("invoice details")
+        constraints = [
+            models.UniqueConstraint(fields=["actual"], name="detail_actual_once"),
+            models.UniqueConstraint(fields=["credits"], name="detail_credited_once"),
+            models.UniqueConstraint(
+                fields=["milestone"],
+                condition=Q(milestone__isnull=False, credits__isnull=True, credited=False),
+                name="detail_milestone_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(transaction_class__in=TransactionClass.values),
+                name="detail_class_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(billing_type__in=BillingType.values), name="detail_billing_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(credits__isnull=False) | Q(quantity__gte=0),
+                name="detail_quantity_not_negative",
+                violation_error_message=_("A quantity may not be negative."),
+            ),
+        ]
+        indexes = [models.Index(fields=["invoice", "line"], name="detail_invoice_line_idx")]
+        triggers = [
+            # Details of a confirmed or posted invoice are read-only; only the workflow flag
+            # ``credited`` and the tax groups (the accountant's proposal edits) may change.
+            pgtrigger.Trigger(
+                name="detail_confirmed_read_only",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                func="""
+                IF (SELECT status FROM invoicing_invoice WHERE id = OLD.invoice_id)
+                        IN ('confirmed', 'posted')
+                   AND (TG_OP = 'DELETE' OR
+                        (to_jsonb(NEW) - 'credited' - 'sales_tax_group_id'
+                            - 'item_sales_tax_group_id')
+                        IS DISTINCT FROM
+                        (to_jsonb(OLD) - 'credited' - 'sales_tax_group_id'
+                            - 'item_sales_tax_group_id')) THEN
+                    RAISE EXCEPTION USING ERRCODE = 'restrict_violation', MESSAGE = format(
+                        'invoice detail %s belongs to a confirmed invoice and cannot change',
+                        OLD.id);
+                END IF;
+                IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                RETURN NEW;
+                """,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.quantity} × {self.unit_price}"
+
+    @property
+    def charged_amount(self) -> Decimal:
+        """What the customer pays for this detail: complimentary and non-chargeable are 0."""
+        return self.amount if self.billing_type == BillingType.CHARGEABLE else ZERO

@@ -1,0 +1,20 @@
+"""API v1 routes of the ledger app (included at ``/api/v1/``)."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from ledger import api
+
+router = SimpleRouter()
+router.register("accounts", api.AccountViewSet, basename="account")
+router.register("periods", api.PeriodViewSet, basename="period")
+router.register("journals", api.JournalViewSet, basename="journal")
+router.register("journal-lines", api.JournalLineViewSet, basename="journalline")
+router.register(
+    "customer-transactions", api.CustomerTransactionViewSet, basename="customertransaction"
+)
+
+urlpatterns = [
+    path("trial-balance/", api.TrialBalanceView.as_view(), name="api-trial-balance"),
+    *router.urls,
+]

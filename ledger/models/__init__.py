@@ -1,0 +1,58 @@
+"""The ledger app's models; public names re-exported here."""
+
+from .entries import CustomerTransaction, LedgerEntry, LedgerEntryLine, LedgerEntryLineDimension
+from .journals import (
+    Journal,
+    JournalGrouping,
+    JournalLine,
+    JournalLineDimension,
+    JournalLineKind,
+    JournalLineStatus,
+    JournalStatus,
+)
+from .setup import (
+    Account,
+    AccountType,
+    DefaultDimension,
+    Dimension,
+    DimensionValue,
+    ExchangeRate,
+    FiscalYear,
+    NumberSeries,
+    Period,
+    PeriodStatus,
+    PostingProfile,
+    ProjectPostingProfile,
+    VatCategory,
+    VatCode,
+    VatRule,
+)
+
+__all__ = [
+    "Account",
+    "AccountType",
+    "CustomerTransaction",
+    "DefaultDimension",
+    "Dimension",
+    "DimensionValue",
+    "ExchangeRate",
+    "FiscalYear",
+    "Journal",
+    "JournalGrouping",
+    "JournalLine",
+    "JournalLineDimension",
+    "JournalLineKind",
+    "JournalLineStatus",
+    "JournalStatus",
+    "LedgerEntry",
+    "LedgerEntryLine",
+    "LedgerEntryLineDimension",
+    "NumberSeries",
+    "Period",
+    "PeriodStatus",
+    "PostingProfile",
+    "ProjectPostingProfile",
+    "VatCategory",
+    "VatCode",
+    "VatRule",
+]

@@ -1,0 +1,63 @@
+"""Reads of the ledger: posting profiles, periods, journals with their counts and totals."""
+
+import datetime as dt
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from contracts.models import LegalEntity, Project
+from contracts.money import ZERO
+
+from .models import (
+    CustomerTransaction,
+    Journal,
+    JournalLineStatus,
+    Period,
+    PostingProfile,
+    ProjectPostingProfile,
+)
+
+
+def posting_profile_for(*, project: Project) -> PostingProfile | None:
+    """The project's own posting profile, else its legal entity's default; ``None`` if neither."""
+    own = ProjectPostingProfile.objects.select_related("profile").filter(project=project).first()
+    if own is not None:
+        return own.profile
+    return PostingProfile.objects.filter(
+        legal_entity_id=project.legal_entity_id, is_default=True
+    ).first()
+
+
+def period_on(*, legal_entity: LegalEntity, on_date: dt.date) -> Period | None:
+    """The period of ``legal_entity`` that covers ``on_date`` (open or closed), if any."""
+    return (
+        Period.objects.select_related("fiscal_year")
+        .filter(
+            fiscal_year__legal_entity=legal_entity,
+            start_date__lte=on_date,
+            end_date__gte=on_date,
+        )
+        .first()
+    )
+
+
+def journals_with_totals() -> QuerySet[Journal]:
+    """Journals annotated with line counts per status, error count and amount totals."""
+    return Journal.objects.select_related("legal_entity").annotate(
+        line_count=Count("lines"),
+        draft_count=Count("lines", filter=Q(lines__status=JournalLineStatus.DRAFT)),
+        posted_count=Count("lines", filter=Q(lines__status=JournalLineStatus.POSTED)),
+        error_count=Count(
+            "lines", filter=Q(lines__status=JournalLineStatus.DRAFT) & ~Q(lines__error_reason="")
+        ),
+        draft_total=Sum("lines__amount", filter=Q(lines__status=JournalLineStatus.DRAFT)),
+        total=Sum("lines__amount"),
+    )
+
+
+def open_customer_transactions(
+    *, legal_entity: LegalEntity | None = None
+) -> QuerySet[CustomerTransaction]:
+    qs = CustomerTransaction.objects.select_related("customer", "entry").exclude(open_amount=ZERO)
+    if legal_entity is not None:
+        qs = qs.filter(legal_entity=legal_entity)
+    return qs

@@ -1,0 +1,21 @@
+"""The accountant's ledger pages (included at ``/ledger/``)."""
+
+from django.urls import path
+
+from ledger import views
+
+app_name = "ledger"
+urlpatterns = [
+    path("journals/", views.journal_list, name="journal-list"),
+    path("journals/<int:pk>/", views.journal_detail, name="journal-detail"),
+    path("journals/<int:pk>/post/", views.journal_post, name="journal-post"),
+    path("journal-lines/<int:pk>/", views.journal_line_update, name="journal-line-update"),
+    path("periods/", views.period_list, name="period-list"),
+    path("periods/<int:pk>/close/", views.period_close, name="period-close"),
+    path("periods/<int:pk>/reopen/", views.period_reopen, name="period-reopen"),
+    path("reports/", views.reports, name="reports"),
+    path("reports/trial-balance/", views.trial_balance_page, name="trial-balance"),
+    path("reports/reconciliation/", views.reconciliation_page, name="reconciliation"),
+    path("accounts/<int:pk>/", views.account_detail_page, name="account-detail"),
+    path("receivables/", views.receivables, name="receivables"),
+]

@@ -1,0 +1,255 @@
+"""The portal pages load for their roles and refuse (403 / 404) otherwise."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from actuals import services
+from actuals.models import Actual, EntryStatus, ExpenseEntry, TimeEntry
+from tests.actuals.conftest import AT, make_contract
+from tests.factories import ExpenseCategoryFactory
+
+
+def monday() -> dt.date:
+    today = timezone.localdate()
+    return today - dt.timedelta(days=today.weekday())
+
+
+def grid_post(world, week: dt.date, rows: list[dict], action: str = "save") -> dict:
+    data = {
+        "week": week.isoformat(),
+        "action": action,
+        "row-TOTAL_FORMS": str(len(rows)),
+        "row-INITIAL_FORMS": str(len(rows)),
+        "row-MIN_NUM_FORMS": "0",
+        "row-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"row-{i}-{key}"] = value
+    return data
+
+
+def test_my_week_saves_and_submits_a_week(world, client):
+    client.force_login(world.resource.user)
+    week = monday()
+    url = f"/time/week/?week={week.isoformat()}"
+    assert client.get(url).status_code == 200
+
+    response = client.post(
+        url,
+        grid_post(
+            world,
+            week,
+            [{"project": world.project.pk, "role": world.role.pk, "d0": "8", "d1": "7.5"}],
+        ),
+    )
+    assert response.status_code == 302
+    assert sorted(TimeEntry.objects.values_list("entry_date", "hours")) == [
+        (week, Decimal("8.00")),
+        (week + dt.timedelta(days=1), Decimal("7.50")),
+    ]
+
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b'value="7.50"' in page.content
+
+    # Change Monday, clear Tuesday, submit the week.
+    response = client.post(
+        url,
+        grid_post(
+            world,
+            week,
+            [{"project": world.project.pk, "role": world.role.pk, "d0": "6", "d1": ""}],
+            action="submit",
+        ),
+    )
+    assert response.status_code == 302
+    assert list(TimeEntry.objects.values_list("entry_date", "hours", "status")) == [
+        (week, Decimal("6.00"), EntryStatus.SUBMITTED)
+    ]
+
+
+def test_my_week_refuses_a_bad_grid_whole(world, client):
+    client.force_login(world.resource.user)
+    week = monday()
+    response = client.post(
+        f"/time/week/?week={week.isoformat()}",
+        grid_post(
+            world,
+            week,
+            [
+                {"project": world.project.pk, "role": world.role.pk, "d0": "16"},
+                {"project": world.project.pk, "role": world.role.pk, "d0": "9", "task": ""},
+            ],
+        ),
+    )
+    # Both rows share project/role without a task: the second cell is a second entry that
+    # takes the day past 24 hours, so nothing is saved.
+    assert response.status_code == 400
+    assert "at most 24 hours" in response.content.decode()
+    assert TimeEntry.objects.count() == 0
+
+
+def test_my_expenses_create_with_receipt(world, client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    category = ExpenseCategoryFactory()
+    client.force_login(world.resource.user)
+    assert client.get("/time/expenses/").status_code == 200
+    response = client.post(
+        "/time/expenses/",
+        {
+            "project": world.project.pk,
+            "category": category.pk,
+            "entry_date": timezone.localdate().isoformat(),
+            "quantity": "1",
+            "amount": "19.99",
+            "currency": "EUR",
+            "receipt": SimpleUploadedFile("taxi.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 10),
+        },
+    )
+    assert response.status_code == 302
+    entry = ExpenseEntry.objects.get()
+    assert entry.amount == Decimal("19.99")
+    bad = client.post(
+        "/time/expenses/",
+        {
+            "project": world.project.pk,
+            "category": category.pk,
+            "entry_date": timezone.localdate().isoformat(),
+            "quantity": "1",
+            "amount": "5",
+            "currency": "EUR",
+            "receipt": SimpleUploadedFile("taxi.png", b"GIF89a"),
+        },
+    )
+    assert bad.status_code == 400
+    assert "PDF, PNG or JPEG" in bad.content.decode()
+    assert ExpenseEntry.objects.count() == 1
+    assert client.get(f"/time/expenses/{entry.pk}/edit/").status_code == 200
+    submit = client.post(f"/time/entries/expense/{entry.pk}/submit/")
+    assert submit.status_code == 302
+    entry.refresh_from_db()
+    assert entry.status == EntryStatus.SUBMITTED
+
+
+def test_returned_page_shows_the_reason(world, client):
+    entry = world.entry("4")
+    services.return_entry(
+        entry=entry, comment="Book it on task T2", returned_by=world.manager, returned_at=AT
+    )
+    client.force_login(world.resource.user)
+    response = client.get("/time/returned/")
+    assert response.status_code == 200
+    assert "Book it on task T2" in response.content.decode()
+
+
+def test_approvals_page_bulk_approve_with_billable_quantity_and_return(world, client):
+    make_contract(project=world.project, manager=world.manager)
+    a = world.entry("8")
+    b = world.entry("2", day=a.entry_date + dt.timedelta(days=1))
+    client.force_login(world.manager)
+    page = client.get("/time/approvals/", {"project": world.project.pk})
+    assert page.status_code == 200
+    assert f'value="{a.pk}"' in page.content.decode()
+
+    response = client.post(
+        "/time/approvals/",
+        {"action": "approve", "time_ids": [a.pk], f"billable-time-{a.pk}": "6"},
+    )
+    assert response.status_code == 302
+    assert sorted(
+        Actual.objects.filter(time_entry=a, actual_type="unbilled_sales").values_list(
+            "quantity", flat=True
+        )
+    ) == [Decimal("2.00"), Decimal("6.00")]
+
+    refused = client.post("/time/approvals/", {"action": "return", "time_ids": [b.pk]})
+    assert refused.status_code == 302
+    b.refresh_from_db()
+    assert b.status == EntryStatus.SUBMITTED  # no comment: nothing returned
+    client.post("/time/approvals/", {"action": "return", "time_ids": [b.pk], "comment": "No"})
+    b.refresh_from_db()
+    assert (b.status, b.return_comment) == (EntryStatus.RETURNED, "No")
+
+
+def test_project_actuals_page_with_totals(world, client, accountant):
+    make_contract(project=world.project, manager=world.manager)
+    services.approve_time_entry(entry=world.entry("8"), approved_by=world.manager, approved_at=AT)
+    for user in (world.manager, accountant):
+        client.force_login(user)
+        response = client.get("/time/actuals/", {"actual_type": "unbilled_sales"})
+        assert response.status_code == 200
+        assert response.context["totals"] == [
+            {
+                "type": "unbilled_sales",
+                "currency": "EUR",
+                "quantity": Decimal("8.00"),
+                "amount": Decimal("1600.00"),
+            }
+        ]
+
+
+def test_other_managers_see_nothing_of_the_project(world, client, other_project_manager):
+    make_contract(project=world.project, manager=world.manager)
+    entry = world.entry("8")
+    client.force_login(other_project_manager)
+    page = client.get("/time/approvals/")
+    assert page.status_code == 200
+    assert list(page.context["time_entries"]) == []
+    response = client.post("/time/approvals/", {"action": "approve", "time_ids": [entry.pk]})
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.status == EntryStatus.SUBMITTED
+    services.approve_time_entry(entry=entry, approved_by=world.manager, approved_at=AT)
+    actuals = client.get("/time/actuals/")
+    assert actuals.context["totals"] == []
+
+
+@pytest.mark.parametrize(
+    ("who", "url", "code"),
+    [
+        ("team_member", "/time/approvals/", 403),
+        ("team_member", "/time/actuals/", 403),
+        ("accountant", "/time/week/", 403),
+        ("accountant", "/time/expenses/", 403),
+        ("accountant", "/time/approvals/", 403),
+        ("project_manager", "/time/week/", 403),
+    ],
+)
+def test_pages_refuse_other_roles(world, client, request, who, url, code):
+    user = world.resource.user if who == "team_member" else request.getfixturevalue(who)
+    client.force_login(user)
+    assert client.get(url).status_code == code
+
+
+def test_someone_elses_expense_is_404(world, client, db):
+    from tests.factories import ExpenseEntryFactory, ResourceFactory
+
+    other = ExpenseEntryFactory(resource=ResourceFactory())
+    client.force_login(world.resource.user)
+    assert client.get(f"/time/expenses/{other.pk}/edit/").status_code == 404
+    assert client.post(f"/time/entries/expense/{other.pk}/delete/").status_code == 404
+    assert ExpenseEntry.objects.filter(pk=other.pk).exists()
+
+
+def test_anonymous_is_sent_to_login(client, db):
+    response = client.get("/time/week/")
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_admin_lists_entries_and_actuals_read_only(world, client, django_user_model):
+    make_contract(project=world.project, manager=world.manager)
+    services.approve_time_entry(entry=world.entry("8"), approved_by=world.manager, approved_at=AT)
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-123456!")
+    client.force_login(admin)
+    for url in ("/admin/actuals/timeentry/", "/admin/actuals/actual/"):
+        assert client.get(url).status_code == 200
+    actual = Actual.objects.first()
+    page = client.get(f"/admin/actuals/actual/{actual.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="amount"' not in page.content
