@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # mypy and import-linter import the settings, which need these set (nothing connects).
 LINT_ENV := DEBUG=1 DATABASE_URL=$${DATABASE_URL:-postgres://lint@localhost/lint}
 
-.PHONY: install run test lint format services-stop clean
+.PHONY: install run test lint format services-stop clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,7 @@ services-stop: install
 
 clean: services-stop
 	rm -rf .devdata var $(VENV)
+
+# Benchmarks print figures (never timed assertions). Uses DATABASE_URL's server, a *_bench db.
+bench: install
+	DEBUG=1 $(WITH_SERVICES) $(PY) bench/nightly_run.py

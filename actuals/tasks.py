@@ -1,7 +1,9 @@
 """Celery tasks of the actuals app: thin wrappers that take ids and call one service."""
 
 from celery import shared_task
+from django.utils import timezone
 
+from actuals.journal import import_actuals
 from actuals.nte import reevaluate_nte
 from contracts.models import Contract
 
@@ -11,3 +13,15 @@ def reevaluate_nte_task(contract_id: int) -> int:
     """Re-check a contract's not-to-exceed failures (after a limit was raised); returns how
     many now pass."""
     return len(reevaluate_nte(contract=Contract.objects.get(pk=contract_id)))
+
+
+@shared_task
+def import_actuals_to_journal() -> dict[str, int]:
+    """Import approved actuals into the integration journal (run hourly by beat); returns the
+    counts."""
+    result = import_actuals(now=timezone.now())
+    return {
+        "lines": result.lines,
+        "journals": result.journals,
+        "journals_created": result.journals_created,
+    }

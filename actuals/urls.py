@@ -11,4 +11,6 @@ urlpatterns = [
     path("returned/", views.returned, name="returned"),
     path("approvals/", views.approvals, name="approvals"),
     path("actuals/", views.project_actuals, name="project-actuals"),
+    path("journal/import/", views.journal_import, name="journal-import"),
+    path("reconciliation/", views.reconciliation, name="reconciliation"),
 ]

@@ -102,6 +102,18 @@ def backlog_totals(items: QuerySet[Actual]) -> BacklogTotals:
     return BacklogTotals(count=sum(r.count for r in rows), currencies=rows)
 
 
+def backlog_rows(ids: list[int]) -> list[Actual]:
+    """The rows of one page, in the page's order, with what a row shows.
+
+    A backlog page is found in two steps: the sorted, paged query selects only ids (a narrow
+    sort over the filtered items, no joins unless the sort needs one), then this fetches those
+    50 rows with their contract, customer, project and resource. Page 2,000 of 100,000 rows
+    then costs about what page 1 does.
+    """
+    rows = Actual.objects.select_related("contract", "customer", "project", "resource").in_bulk(ids)
+    return [rows[pk] for pk in ids if pk in rows]
+
+
 # --- the backlog's filters (the API's FilterSet and the page's form use these lookups) ---------
 
 
@@ -202,4 +214,3 @@ class InvoiceFilter(df.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(open_q) if value else queryset.exclude(open_q)
-

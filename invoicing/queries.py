@@ -4,12 +4,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
-
 from actuals.models import BillingType
 from contracts.models import ItemSalesTaxGroup, SalesTaxGroup
 from contracts.money import HUNDRED, ZERO, round_money
 from invoicing.models import Invoice, InvoiceDetail
+from ledger.models import VatCode
 from ledger.services import LedgerError, vat_code_for
 
 
@@ -41,44 +40,43 @@ def invoice_totals(invoice: Invoice) -> InvoiceTotals:
     the invoice (base × rate, rounded half-up once per code); gross = net + VAT."""
     totals = InvoiceTotals(currency=invoice.currency)
     bases: dict[tuple[int | None, int | None], Decimal] = defaultdict(Decimal)
-    for line_id, stg, istg, amount in (
+    for line_id, stg_id, istg_id, amount in (
         InvoiceDetail.objects.filter(invoice=invoice, billing_type=BillingType.CHARGEABLE)
         .values_list("line_id", "sales_tax_group_id", "item_sales_tax_group_id", "amount")
         .order_by("pk")
     ):
         totals.line_amounts[line_id] = totals.line_amounts.get(line_id, ZERO) + amount
-        bases[(stg, istg)] += amount
+        bases[(stg_id, istg_id)] += amount
     totals.net = sum(totals.line_amounts.values(), ZERO)
     groups = SalesTaxGroup.objects.in_bulk({k[0] for k in bases if k[0]})
     items = ItemSalesTaxGroup.objects.in_bulk({k[1] for k in bases if k[1]})
-    by_code: dict[str, tuple[object, Decimal]] = {}
-    for (stg, istg), base in bases.items():
+    codes: dict[str, VatCode] = {}
+    code_bases: dict[str, Decimal] = defaultdict(Decimal)
+    for (sales_group_id, item_group_id), base in bases.items():
         try:
             code = vat_code_for(
-                sales_tax_group=groups.get(stg) if stg else None,
-                item_sales_tax_group=items.get(istg) if istg else None,
+                sales_tax_group=groups.get(sales_group_id) if sales_group_id else None,
+                item_sales_tax_group=items.get(item_group_id) if item_group_id else None,
             )
         except LedgerError as error:
             totals.vat_problems.append(" ".join(error.messages))
             continue
-        previous = by_code.get(code.code, (code, ZERO))[1]
-        by_code[code.code] = (code, previous + base)
-    for code_key in sorted(by_code):
-        code, base = by_code[code_key]
-        vat = round_money(base * code.rate / HUNDRED, invoice.currency)  # type: ignore[attr-defined]
+        codes[code.code] = code
+        code_bases[code.code] += base
+    for key in sorted(codes):
+        code, base = codes[key], code_bases[key]
         totals.vat_rows.append(
             VatRow(
-                code=code.code,  # type: ignore[attr-defined]
-                name=code.name,  # type: ignore[attr-defined]
-                rate=code.rate,  # type: ignore[attr-defined]
-                category=code.category,  # type: ignore[attr-defined]
-                invoice_text=code.invoice_text,  # type: ignore[attr-defined]
+                code=code.code,
+                name=code.name,
+                rate=code.rate,
+                category=code.category,
+                invoice_text=code.invoice_text,
                 base=base,
-                vat=vat,
+                vat=round_money(base * code.rate / HUNDRED, invoice.currency),
             )
         )
     totals.vat = sum((r.vat for r in totals.vat_rows), ZERO)
     totals.gross = totals.net + totals.vat
-    if totals.vat_problems:
-        totals.vat_problems = sorted(set(totals.vat_problems)) or [_("VAT could not be computed.")]
+    totals.vat_problems = sorted(set(totals.vat_problems))
     return totals

@@ -21,7 +21,7 @@ from invoicing.models import (
     InvoiceStatus,
 )
 
-_MONEY = {"max_digits": 20, "decimal_places": 2}
+_MONEY: dict[str, Any] = {"max_digits": 20, "decimal_places": 2}
 
 # --- backlog ---------------------------------------------------------------------------------
 
@@ -230,9 +230,7 @@ class InvoiceListSerializer(serializers.ModelSerializer):
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
-    amount = serializers.SerializerMethodField(
-        help_text=_("Sum of the line's chargeable details.")
-    )
+    amount = serializers.SerializerMethodField(help_text=_("Sum of the line's chargeable details."))
 
     class Meta:
         model = InvoiceLine

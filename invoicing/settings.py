@@ -210,6 +210,8 @@ SPECTACULAR_SETTINGS = {
         "ScheduleStatusEnum": "contracts.models.ScheduleStatus",
         "MilestoneStatusEnum": "contracts.models.MilestoneStatus",
         "EntryStatusEnum": "actuals.models.EntryStatus",
+        "InvoiceStatusEnum": "invoicing.models.InvoiceStatus",
+        "InvoiceRunStatusEnum": "invoicing.models.RunStatus",
         # One name for the class choices, whether a field holds one class or a list of them.
         "TransactionClassEnum": "contracts.models.TransactionClass",
     },
@@ -232,6 +234,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "invoicing.tasks.nightly_invoice_run",
         "schedule": crontab(hour=INVOICE_RUN_HOUR, minute=INVOICE_RUN_MINUTE),
     },
+    # Approved actuals into the integration journal, hourly (idempotent: nothing twice).
+    "import-actuals-to-journal": {
+        "task": "actuals.tasks.import_actuals_to_journal",
+        "schedule": crontab(minute=int(os.environ.get("JOURNAL_IMPORT_MINUTE", "15"))),
+    },
 }
 
 LOGGING = {
@@ -249,3 +256,5 @@ MILESTONE_ITEM_SALES_TAX_GROUP = os.environ.get("MILESTONE_ITEM_SALES_TAX_GROUP"
 INVOICE_RUN_BATCH = int(os.environ.get("INVOICE_RUN_BATCH", "100"))
 FUTURE_ENTRY_DAYS = int(os.environ.get("FUTURE_ENTRY_DAYS", "7"))
 RECEIPT_MAX_BYTES = int(os.environ.get("RECEIPT_MAX_BYTES", str(5 * 1024 * 1024)))
+#: Integration journals group imported actuals per legal entity by "day" or "month".
+JOURNAL_GROUPING = os.environ.get("JOURNAL_GROUPING", "month")

@@ -4,10 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from actuals.api_urls import journal_import_urlpatterns
 from invoicing import views
 
 api_v1 = [
     path("", include("contracts.api_urls")),
+    # Before the ledger's routes: its journals/<pk>/ would take "import" for an id.
+    path("", include(journal_import_urlpatterns)),
     path("", include("ledger.api_urls")),
     path("", include("actuals.api_urls")),
     path("", include("invoicing.api_urls")),
@@ -25,6 +28,7 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("ledger/", include("ledger.urls")),
     path("time/", include("actuals.urls")),
+    path("billing/", include("invoicing.billing_urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

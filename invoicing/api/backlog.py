@@ -19,7 +19,13 @@ from rest_framework.response import Response
 
 from actuals.models import Actual
 from contracts.api.base import StableOrderingFilter, requires
-from invoicing.filters import BacklogFilter, backlog_scope, backlog_totals, backlog_visible_to
+from invoicing.filters import (
+    BacklogFilter,
+    backlog_rows,
+    backlog_scope,
+    backlog_totals,
+    backlog_visible_to,
+)
 from invoicing.serializers import (
     BacklogActionResultSerializer,
     BacklogActionSerializer,
@@ -83,9 +89,7 @@ class BacklogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = Actual.objects.none()
 
     def get_queryset(self) -> QuerySet[Actual]:
-        return backlog_visible_to(self.request.user).select_related(
-            "contract", "customer", "project", "resource"
-        )
+        return backlog_visible_to(self.request.user)
 
     @extend_schema(responses={200: BacklogPageSerializer, **ERRORS})
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -94,7 +98,8 @@ class BacklogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         paginator = self.paginator
         assert isinstance(paginator, BacklogPagination)
         paginator.known_count = totals.count
-        page = self.paginate_queryset(items)
+        ids = self.paginate_queryset(items.values_list("pk", flat=True))
+        page = backlog_rows(list(ids or []))
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
         response.data["totals"] = BacklogTotalsSerializer(totals).data
         return response
@@ -156,4 +161,3 @@ class BacklogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def write_off(self, request: Request) -> Response:
         """Write the items off (never billed); ``reason`` is required and kept on each."""
         return self._act(request, "write_off")
-

@@ -54,11 +54,12 @@ from .base import CONFLICT, ERRORS, conflicts, today
 
 
 def billing_message(result: BillingResult) -> str:
-    """"2 invoices created or extended with 12 items" (or that there was nothing ready)."""
+    """ "2 invoices created or extended with 12 items" (or that there was nothing ready)."""
     if not result.items:
         return _("Nothing was ready to invoice: no invoice was created.")
     invoices = ngettext(
-        "%(n)d invoice created or extended", "%(n)d invoices created or extended",
+        "%(n)d invoice created or extended",
+        "%(n)d invoices created or extended",
         len(result.invoice_ids),
     ) % {"n": len(result.invoice_ids)}
     items = ngettext("with %(n)d item", "with %(n)d items", result.items) % {"n": result.items}
@@ -69,7 +70,7 @@ def _billing_response(result: BillingResult) -> Response:
     data = {
         "invoices": sorted(result.invoice_ids),
         "items": result.items,
-        "amounts": {k: v for k, v in sorted(result.amounts.items())},
+        "amounts": dict(sorted(result.amounts.items())),
         "detail": billing_message(result),
     }
     out = BillingResultSerializer(data).data
@@ -290,9 +291,7 @@ class InvoiceViewSet(
         milestone_ids = list(dict.fromkeys(payload.validated_data["milestone_ids"]))
         errors: dict[str, list[str]] = {}
         unknown = set(actual_ids) - set(
-            backlog_visible_to(request.user)
-            .filter(pk__in=actual_ids)
-            .values_list("pk", flat=True)
+            backlog_visible_to(request.user).filter(pk__in=actual_ids).values_list("pk", flat=True)
         )
         if unknown:
             errors["actual_ids"] = [
@@ -313,6 +312,7 @@ class InvoiceViewSet(
             result = invoice_selection(
                 actual_ids=actual_ids,
                 milestone_ids=milestone_ids,
+                contracts=contracts_visible_to(request.user),
                 invoice_date=payload.validated_data.get("invoice_date") or today(),
                 by=request.user,
                 now=timezone.now(),

@@ -31,7 +31,12 @@ def _lock(actual_ids: Sequence[int], scope: QuerySet[Actual]) -> list[Actual]:
     missing = set(actual_ids) - {a.pk for a in rows}
     if missing:
         raise ValidationError(
-            {"ids": [_("Unknown backlog items: %(ids)s.") % {"ids": ", ".join(map(str, sorted(missing)))}]}
+            {
+                "ids": [
+                    _("Unknown backlog items: %(ids)s.")
+                    % {"ids": ", ".join(map(str, sorted(missing)))}
+                ]
+            }
         )
     return rows
 
@@ -41,6 +46,21 @@ def _refuse(rows: list[Actual], message: str) -> None:
         raise BacklogStateError(
             message % {"n": len(rows), "ids": ", ".join(str(a.pk) for a in rows[:10])}
         )
+
+
+def _refuse_busy(rows: list[Actual]) -> None:
+    """Refuse items no longer in the backlog's hands (on an invoice, written off, cancelled)."""
+    busy = [
+        a for a in rows if a.billing_status not in (BillingStatus.NOT_READY, BillingStatus.READY)
+    ]
+    _refuse(
+        busy,
+        ngettext(
+            "%(n)d item is already on an invoice, written off or cancelled (%(ids)s).",
+            "%(n)d items are already on an invoice, written off or cancelled (%(ids)s).",
+            len(busy),
+        ),
+    )
 
 
 def mark_ready(*, actual_ids: Sequence[int], scope: QuerySet[Actual]) -> int:
@@ -58,14 +78,16 @@ def mark_ready(*, actual_ids: Sequence[int], scope: QuerySet[Actual]) -> int:
                 len([a for a in rows if a.nte_status == NteStatus.FAILED]),
             ),
         )
+        not_chargeable = [a for a in rows if a.billing_type != BillingType.CHARGEABLE]
         _refuse(
-            [a for a in rows if a.billing_type != BillingType.CHARGEABLE],
-            _("%(n)d items are not chargeable and are never billed (%(ids)s)."),
+            not_chargeable,
+            ngettext(
+                "%(n)d item is not chargeable and is never billed (%(ids)s).",
+                "%(n)d items are not chargeable and are never billed (%(ids)s).",
+                len(not_chargeable),
+            ),
         )
-        _refuse(
-            [a for a in rows if a.billing_status not in (BillingStatus.NOT_READY, BillingStatus.READY)],
-            _("%(n)d items are already on an invoice, written off or cancelled (%(ids)s)."),
-        )
+        _refuse_busy(rows)
         return Actual.objects.filter(
             pk__in=[a.pk for a in rows], billing_status=BillingStatus.NOT_READY
         ).update(billing_status=BillingStatus.READY)
@@ -74,10 +96,7 @@ def mark_ready(*, actual_ids: Sequence[int], scope: QuerySet[Actual]) -> int:
 def mark_not_ready(*, actual_ids: Sequence[int], scope: QuerySet[Actual]) -> int:
     with transaction.atomic(durable=True):
         rows = _lock(actual_ids, scope)
-        _refuse(
-            [a for a in rows if a.billing_status not in (BillingStatus.NOT_READY, BillingStatus.READY)],
-            _("%(n)d items are already on an invoice, written off or cancelled (%(ids)s)."),
-        )
+        _refuse_busy(rows)
         return Actual.objects.filter(
             pk__in=[a.pk for a in rows], billing_status=BillingStatus.READY
         ).update(billing_status=BillingStatus.NOT_READY)
@@ -89,10 +108,7 @@ def write_off(*, actual_ids: Sequence[int], reason: str, scope: QuerySet[Actual]
         raise ValidationError({"reason": [_("Say why these items are written off.")]})
     with transaction.atomic(durable=True):
         rows = _lock(actual_ids, scope)
-        _refuse(
-            [a for a in rows if a.billing_status not in (BillingStatus.NOT_READY, BillingStatus.READY)],
-            _("%(n)d items are already on an invoice, written off or cancelled (%(ids)s)."),
-        )
+        _refuse_busy(rows)
         return Actual.objects.filter(pk__in=[a.pk for a in rows]).update(
             billing_status=BillingStatus.WRITTEN_OFF, write_off_reason=reason.strip()
         )

@@ -15,7 +15,8 @@ project (lowest id) the contract line covers.
 
 **Correct**: :func:`create_correction` makes a credit-note draft from a confirmed (or posted)
 invoice, for all or chosen details, stating the quantity that **stays billed** (0 = credit
-all; milestones are credited in full only). Each credit detail carries minus the credited
+all; milestones are credited in full only; with no choice, every detail not corrected yet is
+credited in full). Each credit detail carries minus the credited
 quantity and the amount ``round(remaining × price) − billed amount``. On confirmation the
 original billed actual is reversed, a billed actual for the remaining quantity is written,
 and the credited quantity returns to the backlog as a new chargeable unbilled actual, *not
@@ -160,25 +161,25 @@ def _confirm_regular(invoice: Invoice, details: list[InvoiceDetail], at: dt.date
         billed_for[detail.pk] = billed
     Actual.objects.bulk_create(new_rows)
     Actual.objects.filter(pk__in=list(unbilled)).update(billing_status=BillingStatus.INVOICED)
-    Milestone.objects.filter(
-        pk__in=[d.milestone_id for d in details if d.milestone_id]
-    ).update(status=MilestoneStatus.INVOICED)
+    Milestone.objects.filter(pk__in=[d.milestone_id for d in details if d.milestone_id]).update(
+        status=MilestoneStatus.INVOICED
+    )
     for detail in details:
         detail.billed_actual = billed_for[detail.pk]
     InvoiceDetail.objects.bulk_update(details, ["billed_actual"])
 
 
 def _confirm_credit(invoice: Invoice, details: list[InvoiceDetail], at: dt.datetime) -> None:
+    credited_ids = [d.credits_id for d in details if d.credits_id is not None]
     originals = {
         d.pk: d
-        for d in InvoiceDetail.objects.select_related("billed_actual").filter(
-            pk__in=[d.credits_id for d in details]
-        )
+        for d in InvoiceDetail.objects.select_related("billed_actual").filter(pk__in=credited_ids)
     }
     new_rows: list[Actual] = []
     reversal_for: dict[int, Actual] = {}
     credited_milestones: list[int] = []
     for detail in details:
+        assert detail.credits_id is not None  # every detail of a credit note credits one
         original = originals[detail.credits_id]
         billed = original.billed_actual
         assert billed is not None  # a confirmed detail always has its billed actual
@@ -218,9 +219,7 @@ def _confirm_credit(invoice: Invoice, details: list[InvoiceDetail], at: dt.datet
             )
     Actual.objects.bulk_create(new_rows)
     Milestone.objects.filter(pk__in=credited_milestones).update(status=MilestoneStatus.READY)
-    InvoiceDetail.objects.filter(
-        pk__in=[d.credits_id for d in details], milestone__isnull=False
-    ).update(credited=True)
+    InvoiceDetail.objects.filter(pk__in=credited_ids, milestone__isnull=False).update(credited=True)
     for detail in details:
         detail.billed_actual = reversal_for[detail.pk]
     InvoiceDetail.objects.bulk_update(details, ["billed_actual"])
@@ -234,13 +233,13 @@ def confirm_invoice(
         locked = lock_invoice(invoice_id=invoice.pk, version=version)
         if not can_proceed(locked.confirm):
             raise InvoiceStateError(
-                _("Invoice %(ref)s is %(status)s; only a draft or in-review invoice can be confirmed.")
+                _(
+                    "Invoice %(ref)s is %(status)s; only a draft or in-review invoice can be confirmed."
+                )
                 % {"ref": locked, "status": locked.get_status_display()}
             )
         details = list(
-            InvoiceDetail.objects.select_related("line")
-            .filter(invoice=locked)
-            .order_by("pk")
+            InvoiceDetail.objects.select_related("line").filter(invoice=locked).order_by("pk")
         )
         if not details:
             raise InvoiceStateError(
@@ -268,7 +267,7 @@ def create_correction(
     now: dt.datetime,
 ) -> Invoice:
     """A credit-note draft for ``invoice``. ``remaining`` maps detail id → the quantity that
-    stays billed (``None``: every detail, all credited)."""
+    stays billed (``None``: every detail not corrected yet, all credited)."""
     with transaction.atomic(durable=True):
         original = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if original.status not in (InvoiceStatus.CONFIRMED, InvoiceStatus.POSTED):
@@ -284,17 +283,17 @@ def create_correction(
                 invoice=original
             )
         }
-        wanted = (
-            dict(remaining)
-            if remaining is not None
-            else {pk: Decimal(0) for pk in details}
-        )
-        errors: dict[str, list[str]] = {}
         already = set(
-            InvoiceDetail.objects.filter(credits__in=list(wanted)).values_list(
+            InvoiceDetail.objects.filter(credits__in=list(details)).values_list(
                 "credits_id", flat=True
             )
         )
+        wanted = (
+            dict(remaining)
+            if remaining is not None
+            else {pk: Decimal(0) for pk in details if pk not in already}
+        )
+        errors: dict[str, list[str]] = {}
         for pk, stays in wanted.items():
             key = f"details[{pk}]"
             detail = details.get(pk)

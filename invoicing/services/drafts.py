@@ -77,7 +77,6 @@ def create_invoice_for_contract(
     """Every ready item of the contract (T&M items dated up to ``up_to`` when given) onto one
     draft per contract customer (joining an open draft where there is one)."""
     with transaction.atomic(durable=True):
-        Contract.objects.select_for_update().get(pk=contract.pk)
         return bill_ready_items(
             claim=claim_for_contracts(contract_ids=[contract.pk], up_to=up_to),
             invoice_date=invoice_date,
@@ -90,16 +89,22 @@ def invoice_selection(
     *,
     actual_ids: Sequence[int],
     milestone_ids: Sequence[int],
+    contracts: QuerySet[Contract],
     invoice_date: dt.date,
     by: Any,
     now: dt.datetime,
 ) -> BillingResult:
-    """Only the selected items that are ready, onto drafts (one per contract × customer)."""
+    """Only the selected items that are ready, onto drafts (one per contract × customer).
+    Items of contracts outside ``contracts`` (what the caller may bill) are never taken."""
     if not actual_ids and not milestone_ids:
         raise ValidationError({"ids": [_("Select at least one ready item.")]})
     with transaction.atomic(durable=True):
         return bill_ready_items(
-            claim=claim_selection(actual_ids=actual_ids, milestone_ids=milestone_ids),
+            claim=claim_selection(
+                actual_ids=actual_ids,
+                milestone_ids=milestone_ids,
+                contract_ids=list(contracts.values_list("pk", flat=True)),
+            ),
             invoice_date=invoice_date,
             now=now,
             user_id=by.pk,
@@ -223,7 +228,9 @@ def add_fee(
             contract_line=contract_line,
             defaults={"description": contract_line.external_description or contract_line.name},
         )
-        sales_tax_group_id = locked.contract.sales_tax_group_id or locked.customer.sales_tax_group_id
+        sales_tax_group_id = (
+            locked.contract.sales_tax_group_id or locked.customer.sales_tax_group_id
+        )
         detail = InvoiceDetail.objects.create(
             invoice=locked,
             line=line,

@@ -77,7 +77,9 @@ def _bill_batch(
 ) -> BillingResult:
     with transaction.atomic(durable=True):
         line_cut_offs = {
-            line_id: cut_off for cid in contract_ids for line_id, cut_off in cut_offs.get(cid, {}).items()
+            line_id: cut_off
+            for cid in contract_ids
+            for line_id, cut_off in cut_offs.get(cid, {}).items()
         }
         result = bill_ready_items(
             claim=claim_for_contracts(
@@ -115,7 +117,9 @@ def _record(run: InvoiceRun, result: BillingResult, contracts_done: int) -> None
     )
 
 
-def _fail_contract(*, run: InvoiceRun, contract_id: int, error: Exception, now: dt.datetime) -> None:
+def _fail_contract(
+    *, run: InvoiceRun, contract_id: int, error: Exception, now: dt.datetime
+) -> None:
     # The first line: PostgreSQL appends CONTEXT lines meant for developers (they go to the log).
     message = (str(error).strip().splitlines() or [type(error).__name__])[0]
     logger.warning("invoice run %s: contract %s failed: %s", run.pk, contract_id, message)
@@ -144,7 +148,9 @@ def execute_run(*, run: InvoiceRun, clock: Clock) -> InvoiceRun:
             logger.info("invoice run %s: batch failed, retrying its contracts alone", run.pk)
         for contract_id in batch:
             try:
-                result = _bill_batch(contract_ids=[contract_id], cut_offs=cut_offs, run=run, now=clock())
+                result = _bill_batch(
+                    contract_ids=[contract_id], cut_offs=cut_offs, run=run, now=clock()
+                )
             except Exception as error:  # recorded on the run and the schedule rows
                 _fail_contract(run=run, contract_id=contract_id, error=error, now=clock())
                 result = BillingResult()

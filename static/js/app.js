@@ -83,3 +83,66 @@
   // Content swapped in by htmx gets the same behaviour.
   document.addEventListener("htmx:afterSettle", function (event) { refreshAll(event.target); });
 })();
+
+/*
+ * Billing pages: the amount of the selection, per currency.
+ *
+ *   <input type="checkbox" data-select-item="rows" data-amount="1600.00" data-currency="EUR">
+ *   <span data-selected-sum="rows">                  shows "1,600.00 EUR" for the checked ones
+ *
+ * Amounts are added as whole minor units (no floating-point drift).
+ */
+(function () {
+  "use strict";
+
+  function minorUnits(text) {
+    var match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(String(text || "").trim());
+    if (!match) { return null; }
+    var fraction = (match[3] || "").padEnd(2, "0").slice(0, 2);
+    var units = parseInt(match[2], 10) * 100 + parseInt(fraction, 10);
+    return match[1] ? -units : units;
+  }
+
+  function format(units) {
+    var sign = units < 0 ? "-" : "";
+    var abs = Math.abs(units);
+    var whole = Math.floor(abs / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    var cents = String(abs % 100).padStart(2, "0");
+    return sign + whole + "." + cents;
+  }
+
+  function refreshSum(group) {
+    var sums = {};
+    document.querySelectorAll('input[type="checkbox"][data-select-item="' + group + '"]').forEach(function (box) {
+      if (!box.checked) { return; }
+      var units = minorUnits(box.getAttribute("data-amount"));
+      if (units === null) { return; }
+      var currency = box.getAttribute("data-currency") || "";
+      sums[currency] = (sums[currency] || 0) + units;
+    });
+    var text = Object.keys(sums).sort().map(function (currency) {
+      return format(sums[currency]) + " " + currency;
+    }).join(" · ");
+    document.querySelectorAll('[data-selected-sum="' + group + '"]').forEach(function (el) {
+      el.textContent = text;
+    });
+  }
+
+  function refreshAllSums() {
+    var groups = {};
+    document.querySelectorAll("[data-selected-sum]").forEach(function (el) {
+      groups[el.getAttribute("data-selected-sum")] = true;
+    });
+    Object.keys(groups).forEach(refreshSum);
+  }
+
+  // After the selection behaviour above has updated the boxes (select-all included).
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches('input[type="checkbox"][data-select-item], input[type="checkbox"][data-select-all]')) {
+      refreshSum(target.getAttribute("data-select-item") || target.getAttribute("data-select-all"));
+    }
+  });
+  document.addEventListener("DOMContentLoaded", refreshAllSums);
+  document.addEventListener("htmx:afterSettle", refreshAllSums);
+})();

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from actuals.models import Actual, BillingStatus
+from contracts.models import Contract
 from invoicing.models import Invoice, InvoiceDetail
 from invoicing.queries import invoice_totals
 from invoicing.services import (
@@ -107,6 +108,7 @@ def test_invoice_the_selection_takes_only_the_selected_ready_items(billing):
     result = invoice_selection(
         actual_ids=[a.pk, c.pk],
         milestone_ids=[],
+        contracts=Contract.objects.all(),
         invoice_date=INVOICE_DATE,
         by=billing.manager,
         now=AT,

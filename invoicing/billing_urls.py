@@ -1,0 +1,33 @@
+"""Portal routes of the billing pages (included at ``/billing/``, namespace ``invoicing``)."""
+
+from django.urls import path
+
+from invoicing.portal import backlog, invoices, runs
+
+app_name = "invoicing"
+
+urlpatterns = [
+    path("backlog/", backlog.backlog, name="backlog"),
+    path("contracts/<int:pk>/create-invoice/", backlog.create_invoice, name="create-invoice"),
+    path("milestones/", backlog.milestones, name="milestones"),
+    path("drafts/", invoices.drafts, name="drafts"),
+    path("invoices/", invoices.invoice_list, name="invoice-list"),
+    path("invoices/<int:pk>/", invoices.invoice_detail, name="invoice-detail"),
+    path("invoices/<int:pk>/header/", invoices.invoice_header, name="invoice-header"),
+    path(
+        "invoices/<int:pk>/details/<int:detail_id>/",
+        invoices.detail_edit,
+        name="invoice-detail-edit",
+    ),
+    path(
+        "invoices/<int:pk>/details/<int:detail_id>/remove/",
+        invoices.detail_remove,
+        name="invoice-detail-remove",
+    ),
+    path("invoices/<int:pk>/fees/", invoices.fee_add, name="invoice-add-fee"),
+    path("invoices/<int:pk>/confirm/", invoices.invoice_confirm, name="invoice-confirm"),
+    path("invoices/<int:pk>/delete/", invoices.invoice_delete, name="invoice-delete"),
+    path("invoices/<int:pk>/correct/", invoices.invoice_correct, name="invoice-correct"),
+    path("runs/", runs.run_list, name="run-list"),
+    path("runs/<int:pk>/", runs.run_detail, name="run-detail"),
+]

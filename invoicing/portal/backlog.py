@@ -1,0 +1,325 @@
+"""The T&M backlog page, *create invoice* per contract, and the fixed-price milestones page.
+
+**Backlog.** The project manager's unbilled chargeable items (:func:`backlog_visible_to`),
+filtered like the API, sortable, 50 a page. Sorting always ends in the primary key, the
+default (transaction date, id) follows the partial index on unbilled actuals, and the pager
+counts once, so page 1 and page 2,000 of 100,000 rows cost about the same. Above the table:
+totals of the filtered set (one aggregate query) and of the selection (``static/js/app.js``).
+Bulk buttons: mark ready, mark not ready, write off (with a reason), invoice the selection.
+Below it: the contracts with something ready, each with a *Create invoice* form (optional
+up-to date).
+
+**Milestones.** Fixed-price milestones not yet invoiced: ready / not ready in bulk, and
+invoice the selection.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.db.models import Count, Q, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
+
+from actuals.models import BillingStatus
+from contracts.models import MilestoneStatus
+from contracts.queries import contracts_visible_to, milestones_visible_to
+from contracts.services import MilestoneStateError, mark_milestones_not_ready, mark_milestones_ready
+from contracts.views import Column, table_page
+from invoicing.filters import backlog_rows, backlog_scope, backlog_totals, backlog_visible_to
+from invoicing.forms import (
+    BacklogFilterForm,
+    BulkActionForm,
+    CreateInvoiceForm,
+    MilestoneFilterForm,
+)
+from invoicing.services import (
+    BacklogStateError,
+    BillingResult,
+    InvoiceStateError,
+    create_invoice_for_contract,
+    invoice_selection,
+    mark_not_ready,
+    mark_ready,
+    write_off,
+)
+
+from .common import billing_message, error_texts, form_error_texts, require
+
+PAGE_SIZE = 50
+
+BACKLOG_COLUMNS = [
+    Column(gettext_lazy("Select")),
+    Column(gettext_lazy("Date"), "date", ("transaction_date",)),
+    Column(gettext_lazy("Contract"), "contract", ("contract__number",)),
+    Column(gettext_lazy("Customer"), "customer", ("customer__name",)),
+    Column(gettext_lazy("Project"), "project", ("project__code",)),
+    Column(gettext_lazy("Resource"), "resource", ("resource__name",)),
+    Column(gettext_lazy("Class"), "class", ("transaction_class",)),
+    Column(gettext_lazy("Description")),
+    Column(gettext_lazy("Quantity"), "quantity", ("quantity",), numeric=True),
+    Column(gettext_lazy("Price"), numeric=True),
+    Column(gettext_lazy("Amount"), "amount", ("amount",), numeric=True),
+    Column(gettext_lazy("Status"), "status", ("billing_status",)),
+]
+
+MILESTONE_COLUMNS = [
+    Column(gettext_lazy("Select")),
+    Column(gettext_lazy("Date"), "date", ("milestone_date",)),
+    Column(gettext_lazy("Contract"), "contract", ("line__contract__number",)),
+    Column(gettext_lazy("Customer")),
+    Column(gettext_lazy("Milestone"), "name", ("name",)),
+    Column(gettext_lazy("Amount"), "amount", ("amount",), numeric=True),
+    Column(gettext_lazy("Status"), "status", ("status",)),
+]
+
+
+def _after_billing(request: HttpRequest, result: BillingResult, back: str) -> HttpResponse:
+    """One invoice: open it; several: the drafts to finish; none: back where we came from."""
+    if result.items:
+        messages.success(request, billing_message(result))
+    else:
+        messages.warning(request, billing_message(result))
+    if len(result.invoice_ids) == 1:
+        return redirect("invoicing:invoice-detail", pk=next(iter(result.invoice_ids)))
+    if result.invoice_ids:
+        return redirect("invoicing:drafts")
+    return redirect(back)
+
+
+def _unknown(ids: list[int], visible: Any) -> list[int]:
+    return sorted(set(ids) - set(visible.filter(pk__in=ids).values_list("pk", flat=True)))
+
+
+def _bulk(request: HttpRequest) -> HttpResponse:
+    back = request.get_full_path()
+    form = BulkActionForm(request.POST)
+    if not form.is_valid():
+        for text in form_error_texts(form):
+            messages.error(request, text)
+        return redirect(back)
+    ids: list[int] = form.cleaned_data["ids"]
+    action = form.cleaned_data["action"]
+    user = request.user
+    try:
+        if action == "invoice":
+            require(request, "invoicing.add_invoice")
+            if not ids:
+                raise ValidationError({"ids": [_("Select at least one ready item.")]})
+            if unknown := _unknown(ids, backlog_visible_to(user)):
+                raise ValidationError(
+                    _("Unknown backlog items: %(ids)s.") % {"ids": ", ".join(map(str, unknown))}
+                )
+            result = invoice_selection(
+                actual_ids=ids,
+                milestone_ids=[],
+                contracts=contracts_visible_to(user),
+                invoice_date=form.cleaned_data["invoice_date"] or timezone.localdate(),
+                by=user,
+                now=timezone.now(),
+            )
+            return _after_billing(request, result, back)
+        require(request, "actuals.manage_backlog")
+        scope = backlog_scope(user)
+        if action == "ready":
+            n = mark_ready(actual_ids=ids, scope=scope)
+            text = ngettext(
+                "%(n)d item marked ready to invoice.", "%(n)d items marked ready to invoice.", n
+            )
+        elif action == "not_ready":
+            n = mark_not_ready(actual_ids=ids, scope=scope)
+            text = ngettext("%(n)d item marked not ready.", "%(n)d items marked not ready.", n)
+        else:
+            n = write_off(actual_ids=ids, reason=form.cleaned_data["reason"], scope=scope)
+            text = ngettext("%(n)d item written off.", "%(n)d items written off.", n)
+        messages.success(request, text % {"n": n})
+    except (ValidationError, BacklogStateError, InvoiceStateError, IntegrityError) as exc:
+        for message in error_texts(exc):
+            messages.error(request, message)
+    return redirect(back)
+
+
+def _contracts_to_invoice(user: Any) -> list[dict[str, Any]]:
+    """Contracts with ready T&M items or ready milestones: counts and amounts per currency."""
+    rows: dict[int, dict[str, Any]] = {}
+    for r in (
+        backlog_visible_to(user)
+        .filter(billing_status=BillingStatus.READY)
+        .order_by()
+        .values("contract", "currency")
+        .annotate(n=Count("pk"), amount=Sum("amount"))
+    ):
+        row = rows.setdefault(r["contract"], {"items": 0, "milestones": 0, "amounts": {}})
+        row["items"] += r["n"]
+        row["amounts"][r["currency"]] = row["amounts"].get(r["currency"], 0) + r["amount"]
+    for m in (
+        milestones_visible_to(user)
+        .filter(status=MilestoneStatus.READY)
+        .order_by()
+        .values("line__contract", "currency")
+        .annotate(n=Count("pk"), amount=Sum("amount"))
+    ):
+        row = rows.setdefault(m["line__contract"], {"items": 0, "milestones": 0, "amounts": {}})
+        row["milestones"] += m["n"]
+        row["amounts"][m["currency"]] = row["amounts"].get(m["currency"], 0) + m["amount"]
+    contracts = contracts_visible_to(user).filter(pk__in=list(rows)).order_by("number", "pk")
+    return [
+        {
+            "contract": contract,
+            "items": rows[contract.pk]["items"],
+            "milestones": rows[contract.pk]["milestones"],
+            "amounts": sorted(rows[contract.pk]["amounts"].items()),
+        }
+        for contract in contracts
+    ]
+
+
+@login_required
+def backlog(request: HttpRequest) -> HttpResponse:
+    require(request, "actuals.view_actual")
+    if request.method == "POST":
+        return _bulk(request)
+    user = request.user
+    contracts = contracts_visible_to(user)
+    form = BacklogFilterForm(request.GET or None, contracts=contracts)
+    items = form.filtered(backlog_visible_to(user))
+    table = table_page(
+        request, items, columns=BACKLOG_COLUMNS, default_sort="date", per_page=PAGE_SIZE
+    )
+    # Sort and page over ids only, then fetch the page's 50 rows (see backlog_rows).
+    table.page.object_list = backlog_rows(
+        list(table.page.object_list.values_list("pk", flat=True))  # type: ignore[attr-defined]
+    )
+    table.filter_form = form
+    return render(
+        request,
+        "invoicing/backlog.html",
+        {
+            "table": table,
+            "form": form,
+            "totals": backlog_totals(items),
+            "contracts_to_invoice": _contracts_to_invoice(user),
+            "create_form": CreateInvoiceForm(),
+            "today": timezone.localdate(),
+            "can_manage": user.has_perm("actuals.manage_backlog"),
+            "can_invoice": user.has_perm("invoicing.add_invoice"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def create_invoice(request: HttpRequest, pk: int) -> HttpResponse:
+    """*Create invoice* on a contract: every ready item (T&M up to the optional date)."""
+    require(request, "invoicing.add_invoice")
+    contract = get_object_or_404(contracts_visible_to(request.user), pk=pk)
+    back = request.POST.get("next") or reverse("invoicing:backlog")
+    if not back.startswith("/"):
+        back = reverse("invoicing:backlog")
+    form = CreateInvoiceForm(request.POST)
+    if not form.is_valid():
+        for text in form_error_texts(form):
+            messages.error(request, text)
+        return redirect(back)
+    try:
+        result = create_invoice_for_contract(
+            contract=contract,
+            up_to=form.cleaned_data["up_to"],
+            invoice_date=form.cleaned_data["invoice_date"] or timezone.localdate(),
+            by=request.user,
+            now=timezone.now(),
+        )
+    except (ValidationError, InvoiceStateError, IntegrityError) as exc:
+        for message in error_texts(exc):
+            messages.error(request, message)
+        return redirect(back)
+    return _after_billing(request, result, back)
+
+
+def _milestone_bulk(request: HttpRequest) -> HttpResponse:
+    back = request.get_full_path()
+    form = BulkActionForm(request.POST)
+    if not form.is_valid() or form.cleaned_data["action"] == "write_off":
+        messages.error(request, _("Choose mark ready, mark not ready or invoice selection."))
+        return redirect(back)
+    ids: list[int] = form.cleaned_data["ids"]
+    action = form.cleaned_data["action"]
+    try:
+        if not ids:
+            raise ValidationError({"ids": [_("Select at least one milestone.")]})
+        if unknown := _unknown(ids, milestones_visible_to(request.user)):
+            raise ValidationError(
+                _("Unknown milestones: %(ids)s.") % {"ids": ", ".join(map(str, unknown))}
+            )
+        if action == "invoice":
+            require(request, "invoicing.add_invoice")
+            result = invoice_selection(
+                actual_ids=[],
+                milestone_ids=ids,
+                contracts=contracts_visible_to(request.user),
+                invoice_date=form.cleaned_data["invoice_date"] or timezone.localdate(),
+                by=request.user,
+                now=timezone.now(),
+            )
+            return _after_billing(request, result, back)
+        require(request, "contracts.mark_milestone_ready")
+        if action == "ready":
+            changed = mark_milestones_ready(milestone_ids=ids)
+            text = ngettext(
+                "%(n)d milestone marked ready to invoice.",
+                "%(n)d milestones marked ready to invoice.",
+                len(changed),
+            )
+        else:
+            changed = mark_milestones_not_ready(milestone_ids=ids)
+            text = ngettext(
+                "%(n)d milestone marked not ready.",
+                "%(n)d milestones marked not ready.",
+                len(changed),
+            )
+        messages.success(request, text % {"n": len(changed)})
+    except (ValidationError, MilestoneStateError, InvoiceStateError, IntegrityError) as exc:
+        for message in error_texts(exc):
+            messages.error(request, message)
+    return redirect(back)
+
+
+@login_required
+def milestones(request: HttpRequest) -> HttpResponse:
+    require(request, "contracts.view_milestone")
+    if request.method == "POST":
+        return _milestone_bulk(request)
+    user = request.user
+    form = MilestoneFilterForm(request.GET or None, contracts=contracts_visible_to(user))
+    open_statuses = [MilestoneStatus.NOT_READY, MilestoneStatus.READY, MilestoneStatus.ON_DRAFT]
+    rows = form.filtered(
+        milestones_visible_to(user)
+        .filter(Q(status__in=open_statuses))
+        .select_related("line__contract", "line_customer__contract_customer__customer")
+    )
+    table = table_page(
+        request,
+        rows,
+        columns=MILESTONE_COLUMNS,
+        default_sort="date",
+        per_page=PAGE_SIZE,
+    )
+    table.filter_form = form
+    return render(
+        request,
+        "invoicing/milestones.html",
+        {
+            "table": table,
+            "form": form,
+            "today": timezone.localdate(),
+            "can_mark": user.has_perm("contracts.mark_milestone_ready"),
+            "can_invoice": user.has_perm("invoicing.add_invoice"),
+        },
+    )

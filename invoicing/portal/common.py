@@ -1,0 +1,49 @@
+"""Helpers of the billing pages: permission checks, error text, the billing message."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from contracts.api_errors import django_errors
+from invoicing.services import BillingResult
+
+
+def require(request: HttpRequest, *perms: str) -> None:
+    """403 unless the user holds every permission."""
+    if not request.user.has_perms(perms):
+        raise PermissionDenied
+
+
+def error_texts(exc: Exception) -> list[str]:
+    """A service error as sentences a person reads (field-named for validation errors)."""
+    if isinstance(exc, ValidationError):
+        texts = []
+        for field, reasons in django_errors(exc).items():
+            for reason in reasons:
+                texts.append(reason if field == "non_field_errors" else f"{field}: {reason}")
+        return texts
+    return [str(exc)]
+
+
+def form_error_texts(form: Any) -> list[str]:
+    return [
+        (f"{form.fields[name].label}: {error}" if name in form.fields else str(error))
+        for name, errors in form.errors.items()
+        for error in errors
+    ]
+
+
+def billing_message(result: BillingResult) -> str:
+    """ "3 invoices created with 12 items" (drafts joined count as created or extended)."""
+    if not result.items:
+        return _("Nothing was ready to invoice: no invoice was created.")
+    invoices = ngettext(
+        "%(n)d invoice created with %(items)s",
+        "%(n)d invoices created with %(items)s",
+        len(result.invoice_ids),
+    )
+    items = ngettext("%(n)d item", "%(n)d items", result.items) % {"n": result.items}
+    return invoices % {"n": len(result.invoice_ids), "items": items}

@@ -1,0 +1,400 @@
+"""Invoice pages: the invoice list, drafts to finish, and one invoice with its actions.
+
+The invoice page shows the header, the lines with their details, totals and VAT per rate
+(:func:`invoicing.queries.invoice_totals`), and the forms and buttons its state allows:
+
+- draft / in review (``invoicing.change_invoice``): the header form, an edit form per detail
+  (quantity, unit price, billing type and texts; texts only on a milestone), remove a detail,
+  add a manual fee; *Confirm* (``invoicing.confirm_invoice``) and *Delete draft*
+  (``invoicing.delete_invoice``), both asking first (``data-confirm``);
+- confirmed / posted (``invoicing.correct_invoice``): *Correct*, a form listing the details
+  with the quantity that stays billed, or *credit everything*.
+
+Every form carries the invoice's ``version``: if someone else saved the invoice since the page
+was loaded, the service refuses the change and the page says so. Each action calls one service
+and reports what happened, or the service's error text.
+"""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from contracts.queries import contracts_visible_to
+from contracts.views import Column, table_page
+from invoicing.filters import invoices_visible_to, with_net
+from invoicing.forms import DetailForm, FeeForm, HeaderForm, InvoiceFilterForm
+from invoicing.models import (
+    OPEN_STATUSES,
+    Invoice,
+    InvoiceDetail,
+    InvoiceLine,
+    InvoiceStatus,
+)
+from invoicing.queries import invoice_totals
+from invoicing.services import (
+    InvoiceStateError,
+    add_fee,
+    confirm_invoice,
+    create_correction,
+    delete_draft,
+    remove_detail,
+    update_detail,
+    update_header,
+)
+
+from .common import error_texts, form_error_texts, require
+
+INVOICE_COLUMNS = [
+    Column(gettext_lazy("Reference"), "reference", ("pk",)),
+    Column(gettext_lazy("Status"), "status", ("status",)),
+    Column(gettext_lazy("Contract"), "contract", ("contract__number",)),
+    Column(gettext_lazy("Customer"), "customer", ("customer__name",)),
+    Column(gettext_lazy("Invoice date"), "date", ("invoice_date",)),
+    Column(gettext_lazy("Details"), numeric=True),
+    Column(gettext_lazy("Net"), numeric=True),
+]
+
+_FAILURES = (ValidationError, InvoiceStateError, IntegrityError)
+
+
+def _invoices(request: HttpRequest) -> Any:
+    return with_net(invoices_visible_to(request.user)).select_related("contract", "customer")
+
+
+def _list_page(request: HttpRequest, *, drafts: bool) -> HttpResponse:
+    require(request, "invoicing.view_invoice")
+    invoices = _invoices(request)
+    form = None
+    if drafts:
+        invoices = invoices.filter(status__in=OPEN_STATUSES)
+    else:
+        form = InvoiceFilterForm(request.GET or None, contracts=contracts_visible_to(request.user))
+        invoices = form.filtered(invoices)
+    table = table_page(
+        request,
+        invoices,
+        columns=INVOICE_COLUMNS,
+        default_sort="date" if drafts else "-date",
+        filter_form=None,
+        per_page=50,
+    )
+    table.filter_form = form
+    return render(
+        request, "invoicing/invoice_list.html", {"table": table, "form": form, "drafts": drafts}
+    )
+
+
+@login_required
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    return _list_page(request, drafts=False)
+
+
+@login_required
+def drafts(request: HttpRequest) -> HttpResponse:
+    """Open drafts (and invoices in review) of my contracts: the work to finish."""
+    return _list_page(request, drafts=True)
+
+
+def _get(request: HttpRequest, pk: int) -> Invoice:
+    return get_object_or_404(
+        invoices_visible_to(request.user).select_related(
+            "contract", "customer", "corrects", "legal_entity"
+        ),
+        pk=pk,
+    )
+
+
+def _detail_kind(detail: InvoiceDetail) -> str:
+    if detail.milestone_id:
+        return "milestone"
+    if detail.actual_id or (detail.credits_id and detail.transaction_class != "fee"):
+        return "tm"
+    return "fee"
+
+
+@login_required
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request, "invoicing.view_invoice")
+    invoice = _get(request, pk)
+    user = request.user
+    totals = invoice_totals(invoice)
+    lines = list(
+        InvoiceLine.objects.filter(invoice=invoice)
+        .select_related("contract_line")
+        .prefetch_related(
+            Prefetch(
+                "details",
+                queryset=InvoiceDetail.objects.select_related(
+                    "resource", "role", "category", "milestone"
+                ).order_by("transaction_date", "pk"),
+            )
+        )
+        .order_by("pk")
+    )
+    editable = invoice.is_editable and user.has_perm("invoicing.change_invoice")
+    corrected = set(
+        InvoiceDetail.objects.filter(credits__invoice=invoice).values_list("credits_id", flat=True)
+    )
+    line_rows: list[dict[str, Any]] = []
+    for line in lines:
+        rows: list[dict[str, Any]] = []
+        for detail in line.details.all():
+            kind = _detail_kind(detail)
+            form = None
+            if editable:
+                form = DetailForm(
+                    initial={
+                        "version": invoice.version,
+                        "quantity": detail.quantity,
+                        "unit_price": detail.unit_price,
+                        "billing_type": detail.billing_type,
+                        "description": detail.description,
+                        "external_description": detail.external_description,
+                    },
+                    auto_id=f"id_detail{detail.pk}_%s",
+                )
+                if kind == "milestone":
+                    for name in ("quantity", "unit_price", "billing_type"):
+                        del form.fields[name]
+            rows.append(
+                {
+                    "detail": detail,
+                    "kind": kind,
+                    "form": form,
+                    "corrected": detail.pk in corrected,
+                }
+            )
+        line_rows.append(
+            {"line": line, "amount": totals.line_amounts.get(line.pk, Decimal("0")), "rows": rows}
+        )
+    has_details = any(row["rows"] for row in line_rows)
+    can_correct = (
+        invoice.status in (InvoiceStatus.CONFIRMED, InvoiceStatus.POSTED)
+        and not invoice.is_credit_note
+        and user.has_perm("invoicing.correct_invoice")
+    )
+    context = {
+        "invoice": invoice,
+        "lines": line_rows,
+        "totals": totals,
+        "editable": editable,
+        "header_form": HeaderForm(
+            initial={
+                "version": invoice.version,
+                "invoice_date": invoice.invoice_date,
+                "customer_reference": invoice.customer_reference,
+                "description": invoice.description,
+            }
+        )
+        if editable
+        else None,
+        "fee_form": FeeForm(
+            contract=invoice.contract,
+            initial={
+                "version": invoice.version,
+                "transaction_date": invoice.invoice_date,
+                "quantity": Decimal("1"),
+            },
+            auto_id="id_fee_%s",
+        )
+        if editable
+        else None,
+        "can_confirm": invoice.is_editable
+        and has_details
+        and user.has_perm("invoicing.confirm_invoice"),
+        "can_delete": invoice.is_editable and user.has_perm("invoicing.delete_invoice"),
+        "can_correct": can_correct
+        and any(not r["corrected"] for ln in line_rows for r in ln["rows"]),
+        "credit_notes": list(invoice.corrections.order_by("pk")),
+    }
+    return render(request, "invoicing/invoice_detail.html", context)
+
+
+def _version(request: HttpRequest) -> int | None:
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _report(request: HttpRequest, exc: Exception) -> None:
+    for message in error_texts(exc):
+        messages.error(request, message)
+
+
+@login_required
+@require_POST
+def invoice_header(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request, "invoicing.view_invoice", "invoicing.change_invoice")
+    invoice = _get(request, pk)
+    form = HeaderForm(request.POST)
+    if not form.is_valid():
+        for text in form_error_texts(form):
+            messages.error(request, text)
+        return redirect("invoicing:invoice-detail", pk=pk)
+    try:
+        update_header(invoice=invoice, **form.cleaned_data)
+        messages.success(request, _("Invoice %(ref)s saved.") % {"ref": invoice})
+    except _FAILURES as exc:
+        _report(request, exc)
+    return redirect("invoicing:invoice-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def detail_edit(request: HttpRequest, pk: int, detail_id: int) -> HttpResponse:
+    require(request, "invoicing.view_invoice", "invoicing.change_invoice")
+    invoice = _get(request, pk)
+    detail = get_object_or_404(InvoiceDetail, pk=detail_id, invoice=invoice)
+    form = DetailForm(request.POST)
+    if not form.is_valid():
+        for text in form_error_texts(form):
+            messages.error(request, text)
+        return redirect("invoicing:invoice-detail", pk=pk)
+    try:
+        update_detail(
+            detail=detail,
+            version=form.cleaned_data["version"],
+            **form.changes(milestone=bool(detail.milestone_id)),
+        )
+        messages.success(request, _("Detail saved on invoice %(ref)s.") % {"ref": invoice})
+    except _FAILURES as exc:
+        _report(request, exc)
+    return redirect("invoicing:invoice-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def detail_remove(request: HttpRequest, pk: int, detail_id: int) -> HttpResponse:
+    require(request, "invoicing.view_invoice", "invoicing.change_invoice")
+    invoice = _get(request, pk)
+    detail = get_object_or_404(InvoiceDetail, pk=detail_id, invoice=invoice)
+    try:
+        remove_detail(detail=detail, version=_version(request))
+        messages.success(
+            request, _("Detail removed; its item is back in the backlog, ready to invoice.")
+        )
+    except _FAILURES as exc:
+        _report(request, exc)
+    return redirect("invoicing:invoice-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def fee_add(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request, "invoicing.view_invoice", "invoicing.change_invoice")
+    invoice = _get(request, pk)
+    form = FeeForm(request.POST, contract=invoice.contract)
+    if not form.is_valid():
+        for text in form_error_texts(form):
+            messages.error(request, text)
+        return redirect("invoicing:invoice-detail", pk=pk)
+    try:
+        add_fee(invoice=invoice, **form.cleaned_data)
+        messages.success(request, _("Fee added to invoice %(ref)s.") % {"ref": invoice})
+    except _FAILURES as exc:
+        _report(request, exc)
+    return redirect("invoicing:invoice-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def invoice_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request, "invoicing.view_invoice", "invoicing.confirm_invoice")
+    invoice = _get(request, pk)
+    try:
+        confirm_invoice(
+            invoice=invoice, by=request.user, at=timezone.now(), version=_version(request)
+        )
+        messages.success(request, _("Invoice %(ref)s confirmed.") % {"ref": invoice})
+    except _FAILURES as exc:
+        _report(request, exc)
+    return redirect("invoicing:invoice-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def invoice_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request, "invoicing.view_invoice", "invoicing.delete_invoice")
+    invoice = _get(request, pk)
+    reference = str(invoice)
+    try:
+        delete_draft(invoice=invoice, version=_version(request))
+    except _FAILURES as exc:
+        _report(request, exc)
+        return redirect("invoicing:invoice-detail", pk=pk)
+    messages.success(
+        request,
+        _("Draft %(ref)s deleted; its items are back in the backlog, ready to invoice.")
+        % {"ref": reference},
+    )
+    return redirect("invoicing:drafts")
+
+
+@login_required
+@require_POST
+def invoice_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """A credit note: every detail (``all``), or those with a quantity that stays billed."""
+    require(request, "invoicing.view_invoice", "invoicing.correct_invoice")
+    invoice = _get(request, pk)
+    remaining: dict[int, Decimal]
+    if "all" in request.POST:
+        # Everything not corrected yet is credited in full (a detail already on a credit note
+        # is left out, rather than refusing the whole request).
+        remaining = {
+            detail_pk: Decimal(0)
+            for detail_pk in InvoiceDetail.objects.filter(invoice=invoice, credited_by__isnull=True)
+            .exclude(quantity=0)
+            .values_list("pk", flat=True)
+        }
+    else:
+        remaining = {}
+        for key in request.POST:
+            raw = request.POST.get(key, "")
+            if not key.startswith("remaining-") or not raw.strip():
+                continue
+            detail_id = key.removeprefix("remaining-")
+            try:
+                remaining[int(detail_id)] = Decimal(raw.strip())
+            except (ValueError, InvalidOperation):
+                messages.error(
+                    request,
+                    _("%(value)s is not a quantity (detail %(id)s).")
+                    % {"value": raw, "id": detail_id},
+                )
+                return redirect("invoicing:invoice-detail", pk=pk)
+        if not remaining:
+            messages.error(
+                request,
+                _(
+                    "Enter the quantity that stays billed for at least one detail, "
+                    "or credit everything."
+                ),
+            )
+            return redirect("invoicing:invoice-detail", pk=pk)
+    try:
+        credit = create_correction(
+            invoice=invoice,
+            remaining=remaining,
+            invoice_date=timezone.localdate(),
+            by=request.user,
+            now=timezone.now(),
+        )
+    except _FAILURES as exc:
+        _report(request, exc)
+        return redirect("invoicing:invoice-detail", pk=pk)
+    messages.success(
+        request,
+        _("Credit note %(credit)s created for invoice %(ref)s: check it, then confirm it.")
+        % {"credit": credit, "ref": invoice},
+    )
+    return redirect("invoicing:invoice-detail", pk=credit.pk)
