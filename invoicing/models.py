@@ -23,6 +23,7 @@ from decimal import Decimal
 import django_fsm
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +44,7 @@ from contracts.models import (
     TransactionClass,
 )
 from contracts.money import ZERO, money_field, price_field, quantity_field
+from ledger.models import LedgerEntry
 
 
 def _any_changed(*columns: str) -> pgtrigger.Q:
@@ -136,6 +138,37 @@ class InvoiceRunFailure(models.Model):
         return f"{self.run_id}: {self.contract_id}"
 
 
+class PostingBatch(models.Model):
+    """A background *post selected* of many invoice proposals, with its progress."""
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, verbose_name=_("started by"), related_name="+"
+    )
+    invoice_ids = ArrayField(models.BigIntegerField(), verbose_name=_("invoices"), default=list)
+    total = models.PositiveIntegerField(_("to post"), default=0)
+    posted = models.PositiveIntegerField(_("posted"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    #: invoice id → the reason it was not posted.
+    failures = models.JSONField(_("failures"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("posting batch")
+        verbose_name_plural = _("posting batches")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RunStatus.values), name="postingbatch_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Posting batch {self.pk}"
+
+
 class Invoice(django_fsm.ConcurrentTransitionMixin, models.Model):
     contract = models.ForeignKey(
         Contract, models.PROTECT, verbose_name=_("contract"), related_name="invoices"
@@ -194,6 +227,21 @@ class Invoice(django_fsm.ConcurrentTransitionMixin, models.Model):
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
+    #: The ledger entry of the posted invoice (receivables, revenue, VAT, accrual reversal).
+    ledger_entry = models.OneToOneField(
+        LedgerEntry,
+        models.PROTECT,
+        verbose_name=_("ledger entry"),
+        null=True,
+        blank=True,
+        related_name="invoice",
+    )
+    #: The payment reference printed on the invoice (given when posted).
+    payment_reference = models.CharField(_("payment reference"), max_length=40, blank=True)
+    #: The printed invoice, rendered once when posted and never again (a posted invoice always
+    #: prints the same); ``pdf_sha256`` lets anyone check the stored bytes.
+    pdf = models.FileField(_("printed invoice"), upload_to="invoices/%Y/", blank=True)
+    pdf_sha256 = models.CharField(_("PDF checksum (SHA-256)"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("invoice")
