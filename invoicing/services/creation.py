@@ -105,10 +105,10 @@ _HEADERS = """
 INSERT INTO invoicing_invoice (
     contract_id, contract_customer_id, customer_id, legal_entity_id, currency, status,
     invoice_date, customer_reference, description, run_id, version, created_at,
-    created_by_id, number)
+    created_by_id, number, payment_reference, pdf, pdf_sha256)
 SELECT k.contract_id, k.contract_customer_id, cc.customer_id, ct.legal_entity_id, ct.currency,
        'draft', %(invoice_date)s, ct.customer_reference, '', %(run_id)s, 1, %(now)s,
-       %(user_id)s, ''
+       %(user_id)s, '', '', '', ''
 FROM (SELECT DISTINCT contract_id, contract_customer_id FROM billing_claim) k
 JOIN contracts_contractcustomer cc ON cc.id = k.contract_customer_id
 JOIN contracts_contract ct ON ct.id = k.contract_id
