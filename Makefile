@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # mypy and import-linter import the settings, which need these set (nothing connects).
 LINT_ENV := DEBUG=1 DATABASE_URL=$${DATABASE_URL:-postgres://lint@localhost/lint}
 
-.PHONY: install run test lint format services-stop clean bench
+.PHONY: install run test lint format services-stop clean bench messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ services-stop: install
 
 clean: services-stop
 	rm -rf .devdata var $(VENV)
+
+# Translations: makemessages + compilemessages for Dutch (locale/nl), then lists the entries
+# still to translate. Needs GNU gettext; nothing connects to the database (README: Translations).
+messages: install
+	sh scripts/i18n.sh
 
 # Benchmarks print figures (never timed assertions). Uses DATABASE_URL's server, a *_bench db.
 bench: install

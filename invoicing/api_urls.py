@@ -13,8 +13,11 @@ router = SimpleRouter()
 router.register("backlog", api.BacklogViewSet, basename="backlog")
 router.register("invoices", api.InvoiceViewSet, basename="invoice")
 router.register("invoice-runs", api.InvoiceRunViewSet, basename="invoicerun")
+router.register("posting-batches", api.PostingBatchViewSet, basename="postingbatch")
 
 urlpatterns = [
+    # Before the router: the invoice's printed PDF (stored bytes once posted, else PRO FORMA).
+    path("invoices/<int:pk>/pdf/", api.InvoicePdfView.as_view(), name="invoice-pdf"),
     path(
         "contracts/<int:pk>/create-invoice/",
         api.ContractCreateInvoiceView.as_view(),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from invoicing.portal import backlog, invoices, runs
+from invoicing.portal import backlog, documents, invoices, proposals, runs
 
 app_name = "invoicing"
 
@@ -28,6 +28,12 @@ urlpatterns = [
     path("invoices/<int:pk>/confirm/", invoices.invoice_confirm, name="invoice-confirm"),
     path("invoices/<int:pk>/delete/", invoices.invoice_delete, name="invoice-delete"),
     path("invoices/<int:pk>/correct/", invoices.invoice_correct, name="invoice-correct"),
+    path("invoices/<int:pk>/pdf/", documents.invoice_pdf, name="invoice-pdf"),
+    path("proposals/", proposals.proposal_list, name="proposal-list"),
+    path("proposals/<int:pk>/", proposals.proposal_detail, name="proposal-detail"),
+    path("proposals/<int:pk>/post/", proposals.proposal_post, name="proposal-post"),
+    path("posted-invoices/", proposals.posted_invoice_list, name="posted-invoice-list"),
+    path("posting-batches/<int:pk>/", proposals.batch_detail, name="batch-detail"),
     path("runs/", runs.run_list, name="run-list"),
     path("runs/<int:pk>/", runs.run_detail, name="run-detail"),
 ]

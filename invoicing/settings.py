@@ -129,6 +129,13 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and numbers per language (invoicing/formats/: Dutch 02-03-2026 and 1.234,56). Thousand
+# separators come from the |amount filter, not USE_THOUSAND_SEPARATOR (ids and years stay ungrouped).
+FORMAT_MODULE_PATH = ["invoicing.formats"]
+# The language the user picked (/i18n/setlang/) sticks for a year, also after logging out.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True
@@ -158,6 +165,7 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -246,6 +254,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs nine "Step n" lines per printed invoice at INFO; its warnings still show.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 # Product settings (documented in README).
@@ -258,3 +268,6 @@ FUTURE_ENTRY_DAYS = int(os.environ.get("FUTURE_ENTRY_DAYS", "7"))
 RECEIPT_MAX_BYTES = int(os.environ.get("RECEIPT_MAX_BYTES", str(5 * 1024 * 1024)))
 #: Integration journals group imported actuals per legal entity by "day" or "month".
 JOURNAL_GROUPING = os.environ.get("JOURNAL_GROUPING", "month")
+#: Posting an invoice whose accounting date lies in a closed period: refused (False), or moved
+#: to the first day of the next open period (True).
+POST_INTO_NEXT_OPEN_PERIOD = env_bool("POST_INTO_NEXT_OPEN_PERIOD", False)

@@ -34,3 +34,15 @@ def execute_invoice_run(run_id: int) -> int:
 
     execute_run(run=InvoiceRun.objects.get(pk=run_id), clock=timezone.now)
     return run_id
+
+
+@shared_task(name="invoicing.tasks.post_invoice_batch")
+def post_invoice_batch(batch_id: int) -> int:
+    """Post the invoice proposals of a *post selected* batch recorded by the API or a page."""
+    from django.utils import timezone
+
+    from invoicing.models import PostingBatch
+    from invoicing.services import run_posting_batch
+
+    run_posting_batch(batch=PostingBatch.objects.get(pk=batch_id), clock=timezone.now)
+    return batch_id

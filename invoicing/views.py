@@ -1,9 +1,12 @@
 """Portal entry: each role lands on its own home page, which answers that role's first question
 with what the product holds today.
 
-- Team member: which projects can I book on? (The active projects; who is assigned to which
-  project is not recorded yet, so every active project is listed, and the page says so.)
-- Project manager: what are my contracts, and in what state? (Own contracts, counted by status.)
+- Team member: what have I booked this week? (Hours per day and status, returned entries to
+  fix; below them the active projects: who is assigned to which project is not recorded yet,
+  so every active project is listed, and the page says so.)
+- Project manager: what do I need to do, and what is it worth? (Unbilled value by contract,
+  approvals waiting, drafts to confirm, not-to-exceed warnings, a chart of unbilled and
+  invoiced value per month: :mod:`invoicing.dashboards`; below them the own contracts.)
 - Project accountant: what is there to account for? (All contracts by status, customers.)
 - Administrator: where is the master data? (Admin sections with their counts.)
 
@@ -22,12 +25,15 @@ from django.db.models import Count, Model, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from actuals.forms import week_start
 from contracts import models as c
 from contracts.queries import contracts_visible_to
 from contracts.roles import ROLE_HOME, Role, has_role, primary_role
 from contracts.views import CONTRACT_COLUMNS, Column, contracts_for_table, table_page
+from invoicing import dashboards
 
 
 @login_required
@@ -61,6 +67,8 @@ def _status_counts(contracts: Any) -> list[dict[str, Any]]:
 
 @login_required
 def home_team_member(request: HttpRequest) -> HttpResponse:
+    """My hours of this week (or of ``?week=YYYY-MM-DD``) per day and status, returned entries
+    to fix, and the active projects."""
     _require_role(request, Role.TEAM_MEMBER)
     projects = c.Project.objects.filter(is_active=True).select_related(
         "customer", "project_manager"
@@ -78,11 +86,24 @@ def home_team_member(request: HttpRequest) -> HttpResponse:
         default_sort="code",
     )
     resource = c.Resource.objects.filter(user=_user(request)).select_related("default_role").first()
-    return render(request, "home/team_member.html", {"table": table, "resource": resource})
+    today = timezone.localdate()
+    start = week_start(request.GET.get("week"), today)
+    return render(
+        request,
+        "home/team_member.html",
+        {
+            "table": table,
+            "resource": resource,
+            "week": dashboards.week_hours(_user(request), start=start),
+            "is_this_week": start == week_start(None, today),
+        },
+    )
 
 
 @login_required
 def home_project_manager(request: HttpRequest) -> HttpResponse:
+    """What do I need to do, and what is it worth? (see :mod:`invoicing.dashboards`), above
+    the contracts I manage."""
     _require_role(request, Role.PROJECT_MANAGER)
     own = c.Contract.objects.filter(project_manager=_user(request))
     table = table_page(
@@ -101,6 +122,7 @@ def home_project_manager(request: HttpRequest) -> HttpResponse:
             "project_count": c.Project.objects.filter(
                 project_manager=_user(request), is_active=True
             ).count(),
+            "dashboard": dashboards.manager_dashboard(_user(request), today=timezone.localdate()),
         },
     )
 

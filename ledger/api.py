@@ -1,5 +1,6 @@
 """The ledger's REST API (v1): accounts, periods (close/reopen), journals (post), journal lines
-(tax groups and dimensions), the trial balance and the customer subledger's open items.
+(tax groups and dimensions), the trial balance and the customer subledger's open items, the
+aging report, the customer statement and the receivables reconciliation.
 
 Reading needs the model's view permission, acting the ledger permission of the action
 (``close_period``, ``post_journal``, ``change_journalline``): accountants hold them. A service's
@@ -26,11 +27,18 @@ from rest_framework.views import APIView
 
 from contracts.api.base import ModelPermissions, StableOrderingFilter, requires
 from contracts.api_errors import Conflict
-from contracts.models import ItemSalesTaxGroup, LegalEntity, SalesTaxGroup
+from contracts.models import Customer, ItemSalesTaxGroup, LegalEntity, SalesTaxGroup
 
 from . import services
 from .models import Account, CustomerTransaction, JournalLine, Period
 from .queries import journals_with_totals
+from .receivables import (
+    BUCKET_KEYS,
+    BucketAmounts,
+    aging_report,
+    customer_statement,
+    receivables_reconciliation,
+)
 from .reports import trial_balance
 
 # --- serializers --------------------------------------------------------------------------
@@ -391,3 +399,328 @@ class CustomerTransactionViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False) or self.request.query_params.get("all"):
             return qs
         return qs.exclude(open_amount=0)
+
+
+# --- receivables: aging, customer statement, reconciliation -----------------------------------
+
+_MONEY = serializers.DecimalField(max_digits=20, decimal_places=2)
+
+
+def _money(value: Any) -> str:
+    return str(_MONEY.to_representation(value))
+
+
+def _report_params(
+    request: Request,
+    *,
+    dates: tuple[str, ...] = ("date",),
+    errors: dict[str, list[str]] | None = None,
+) -> tuple[LegalEntity, dict[str, dt.date]]:
+    """The report's dates (YYYY-MM-DD, required) and legal entity (default: the first by
+    code); a 400 naming each bad parameter (with ``errors`` found before)."""
+    errors = dict(errors or {})
+    found: dict[str, dt.date] = {}
+    for name in dates:
+        try:
+            found[name] = dt.date.fromisoformat(request.query_params.get(name, ""))
+        except ValueError:
+            errors[name] = [_("Give the date as YYYY-MM-DD.")]
+    entity_id = request.query_params.get("legal_entity")
+    entities = LegalEntity.objects.order_by("code", "pk")
+    legal_entity = (
+        entities.filter(pk=entity_id).first()
+        if entity_id and entity_id.isdigit()
+        else (None if entity_id else entities.first())
+    )
+    if legal_entity is None:
+        errors["legal_entity"] = [_("Unknown legal entity.")]
+    if errors or legal_entity is None:
+        raise serializers.ValidationError(errors)
+    return legal_entity, found
+
+
+_ENTITY_PARAM = OpenApiParameter(
+    "legal_entity", int, description="Legal entity id (default: the first by code)."
+)
+_BUCKETS_SERIALIZER = inline_serializer(
+    name="AgingBuckets",
+    fields={
+        **{key: serializers.DecimalField(max_digits=20, decimal_places=2) for key in BUCKET_KEYS},
+        "total": serializers.DecimalField(max_digits=20, decimal_places=2),
+    },
+)
+_CURRENCY_BUCKETS_SERIALIZER = inline_serializer(
+    name="AgingCurrencyBuckets",
+    fields={
+        "currency": serializers.CharField(),
+        **{key: serializers.DecimalField(max_digits=20, decimal_places=2) for key in BUCKET_KEYS},
+        "total": serializers.DecimalField(max_digits=20, decimal_places=2),
+    },
+)
+
+
+def _buckets(amounts: BucketAmounts) -> dict[str, str]:
+    return {key: _money(value) for key, value in amounts.as_dict().items()}
+
+
+def _currency_buckets(by_currency: dict[str, BucketAmounts]) -> list[dict[str, str]]:
+    return [{"currency": currency, **_buckets(a)} for currency, a in by_currency.items()]
+
+
+class AgingView(APIView):
+    """The open items at a date per customer, by days past due: ``current`` (not yet due),
+    ``days_1_30``, ``days_31_60``, ``days_61_90``, ``over_90``; per transaction currency
+    (currencies are never added) and in the accounting currency, with totals."""
+
+    permission_classes = [requires("ledger.view_reports")]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("date", dt.date, required=True, description="At the end of."),
+            _ENTITY_PARAM,
+        ],
+        responses=inline_serializer(
+            name="AgingReport",
+            fields={
+                "legal_entity": serializers.IntegerField(),
+                "date": serializers.DateField(),
+                "accounting_currency": serializers.CharField(),
+                "customers": inline_serializer(
+                    name="AgingCustomer",
+                    many=True,
+                    fields={
+                        "customer": serializers.IntegerField(),
+                        "code": serializers.CharField(),
+                        "name": serializers.CharField(),
+                        "currencies": _CURRENCY_BUCKETS_SERIALIZER,
+                        "accounting": _BUCKETS_SERIALIZER,
+                    },
+                ),
+                "totals": inline_serializer(
+                    name="AgingTotals",
+                    fields={
+                        "currencies": _CURRENCY_BUCKETS_SERIALIZER,
+                        "accounting": _BUCKETS_SERIALIZER,
+                    },
+                ),
+            },
+        ),
+        summary="Aging of the customer open items at a date",
+    )
+    def get(self, request: Request) -> Response:
+        legal_entity, dates = _report_params(request)
+        report = aging_report(legal_entity=legal_entity, on_date=dates["date"])
+        return Response(
+            {
+                "legal_entity": legal_entity.pk,
+                "date": report.on_date.isoformat(),
+                "accounting_currency": report.accounting_currency,
+                "customers": [
+                    {
+                        "customer": row.customer.pk,
+                        "code": row.customer.code,
+                        "name": row.customer.name,
+                        "currencies": _currency_buckets(row.by_currency),
+                        "accounting": _buckets(row.accounting),
+                    }
+                    for row in report.rows
+                ],
+                "totals": {
+                    "currencies": _currency_buckets(report.totals_by_currency),
+                    "accounting": _buckets(report.accounting_totals),
+                },
+            }
+        )
+
+
+class CustomerStatementView(APIView):
+    """A customer's statement: per currency the opening balance, each invoice, credit note and
+    payment posted in the range with the running balance, the closing balance; and the items
+    open at the end."""
+
+    permission_classes = [requires("ledger.view_reports")]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("customer", int, required=True),
+            OpenApiParameter("date_from", dt.date, required=True),
+            OpenApiParameter("date_to", dt.date, required=True),
+            _ENTITY_PARAM,
+        ],
+        responses=inline_serializer(
+            name="CustomerStatement",
+            fields={
+                "legal_entity": serializers.IntegerField(),
+                "customer": serializers.IntegerField(),
+                "date_from": serializers.DateField(),
+                "date_to": serializers.DateField(),
+                "currencies": inline_serializer(
+                    name="CustomerStatementCurrency",
+                    many=True,
+                    fields={
+                        "currency": serializers.CharField(),
+                        "opening_balance": serializers.DecimalField(
+                            max_digits=20, decimal_places=2
+                        ),
+                        "lines": inline_serializer(
+                            name="CustomerStatementLine",
+                            many=True,
+                            fields={
+                                "id": serializers.IntegerField(),
+                                "kind": serializers.ChoiceField(
+                                    choices=["invoice", "credit_note", "payment"]
+                                ),
+                                "document_number": serializers.CharField(),
+                                "document_date": serializers.DateField(),
+                                "accounting_date": serializers.DateField(),
+                                "due_date": serializers.DateField(),
+                                "amount": serializers.DecimalField(max_digits=20, decimal_places=2),
+                                "running_balance": serializers.DecimalField(
+                                    max_digits=20, decimal_places=2
+                                ),
+                            },
+                        ),
+                        "closing_balance": serializers.DecimalField(
+                            max_digits=20, decimal_places=2
+                        ),
+                    },
+                ),
+                "open_items": inline_serializer(
+                    name="CustomerStatementOpenItem",
+                    many=True,
+                    fields={
+                        "id": serializers.IntegerField(),
+                        "document_number": serializers.CharField(),
+                        "due_date": serializers.DateField(),
+                        "currency": serializers.CharField(),
+                        "amount": serializers.DecimalField(max_digits=20, decimal_places=2),
+                        "open_amount": serializers.DecimalField(max_digits=20, decimal_places=2),
+                        "days_overdue": serializers.IntegerField(),
+                    },
+                ),
+            },
+        ),
+        summary="A customer's statement for a date range",
+    )
+    def get(self, request: Request) -> Response:
+        customer_id = request.query_params.get("customer", "")
+        customer = (
+            Customer.objects.filter(pk=customer_id).first() if customer_id.isdigit() else None
+        )
+        errors = {} if customer else {"customer": [_("Choose a customer.")]}
+        legal_entity, dates = _report_params(request, dates=("date_from", "date_to"), errors=errors)
+        assert customer is not None  # else _report_params raised
+        if dates["date_to"] < dates["date_from"]:
+            raise serializers.ValidationError(
+                {"date_to": [_("The end date may not be before the start date.")]}
+            )
+        statement = customer_statement(
+            legal_entity=legal_entity,
+            customer=customer,
+            date_from=dates["date_from"],
+            date_to=dates["date_to"],
+        )
+        return Response(
+            {
+                "legal_entity": legal_entity.pk,
+                "customer": customer.pk,
+                "date_from": statement.date_from.isoformat(),
+                "date_to": statement.date_to.isoformat(),
+                "currencies": [
+                    {
+                        "currency": section.currency,
+                        "opening_balance": _money(section.opening_balance),
+                        "lines": [
+                            {
+                                "id": line.item.pk,
+                                "kind": line.kind,
+                                "document_number": line.item.document_number,
+                                "document_date": line.item.document_date.isoformat(),
+                                "accounting_date": line.item.entry.entry_date.isoformat(),
+                                "due_date": line.item.due_date.isoformat(),
+                                "amount": _money(line.item.amount),
+                                "running_balance": _money(line.running_balance),
+                            }
+                            for line in section.lines
+                        ],
+                        "closing_balance": _money(section.closing_balance),
+                    }
+                    for section in statement.currencies
+                ],
+                "open_items": [
+                    {
+                        "id": o.item.pk,
+                        "document_number": o.item.document_number,
+                        "due_date": o.item.due_date.isoformat(),
+                        "currency": o.item.currency,
+                        "amount": _money(o.item.amount),
+                        "open_amount": _money(o.open_amount),
+                        "days_overdue": o.days_overdue,
+                    }
+                    for o in statement.open_items
+                ],
+            }
+        )
+
+
+class ReceivablesReconciliationView(APIView):
+    """The open items at a date (accounting currency) against the balance of the receivables
+    control account(s), in total and per customer (``customer`` null: receivables lines that
+    name no customer). ``difference`` = open items − ledger."""
+
+    permission_classes = [requires("ledger.view_reports")]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("date", dt.date, required=True, description="At the end of."),
+            _ENTITY_PARAM,
+        ],
+        responses=inline_serializer(
+            name="ReceivablesReconciliation",
+            fields={
+                "legal_entity": serializers.IntegerField(),
+                "date": serializers.DateField(),
+                "currency": serializers.CharField(),
+                "accounts": serializers.ListField(child=serializers.CharField()),
+                "open_items": serializers.DecimalField(max_digits=20, decimal_places=2),
+                "ledger": serializers.DecimalField(max_digits=20, decimal_places=2),
+                "difference": serializers.DecimalField(max_digits=20, decimal_places=2),
+                "in_balance": serializers.BooleanField(),
+                "customers": inline_serializer(
+                    name="ReceivablesReconciliationRow",
+                    many=True,
+                    fields={
+                        "customer": serializers.IntegerField(allow_null=True),
+                        "open_items": serializers.DecimalField(max_digits=20, decimal_places=2),
+                        "ledger": serializers.DecimalField(max_digits=20, decimal_places=2),
+                        "difference": serializers.DecimalField(max_digits=20, decimal_places=2),
+                    },
+                ),
+            },
+        ),
+        summary="Reconciliation of the customer open items with the receivables account",
+    )
+    def get(self, request: Request) -> Response:
+        legal_entity, dates = _report_params(request)
+        rec = receivables_reconciliation(legal_entity=legal_entity, on_date=dates["date"])
+        return Response(
+            {
+                "legal_entity": legal_entity.pk,
+                "date": rec.on_date.isoformat(),
+                "currency": rec.currency,
+                "accounts": [a.code for a in rec.accounts],
+                "open_items": _money(rec.open_items_total),
+                "ledger": _money(rec.ledger_balance),
+                "difference": _money(rec.difference),
+                "in_balance": rec.in_balance,
+                "customers": [
+                    {
+                        "customer": row.customer.pk if row.customer else None,
+                        "open_items": _money(row.open_items),
+                        "ledger": _money(row.ledger),
+                        "difference": _money(row.difference),
+                    }
+                    for row in rec.rows
+                ],
+            }
+        )

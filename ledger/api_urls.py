@@ -16,5 +16,16 @@ router.register(
 
 urlpatterns = [
     path("trial-balance/", api.TrialBalanceView.as_view(), name="api-trial-balance"),
+    path("reports/aging/", api.AgingView.as_view(), name="api-aging"),
+    path(
+        "reports/customer-statement/",
+        api.CustomerStatementView.as_view(),
+        name="api-customer-statement",
+    ),
+    path(
+        "reports/receivables-reconciliation/",
+        api.ReceivablesReconciliationView.as_view(),
+        name="api-receivables-reconciliation",
+    ),
     *router.urls,
 ]

@@ -18,4 +18,12 @@ urlpatterns = [
     path("reports/reconciliation/", views.reconciliation_page, name="reconciliation"),
     path("accounts/<int:pk>/", views.account_detail_page, name="account-detail"),
     path("receivables/", views.receivables, name="receivables"),
+    path("receivables/aging/", views.aging_page, name="aging"),
+    path("receivables/statement/", views.statement_page, name="customer-statement"),
+    path(
+        "receivables/reconciliation/",
+        views.receivables_reconciliation_page,
+        name="receivables-reconciliation",
+    ),
+    path("receivables/summary/", views.receivables_summary, name="receivables-summary"),
 ]

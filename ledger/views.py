@@ -1,4 +1,5 @@
-"""The accountant's ledger pages: journals (review, edit, post), periods, reports, receivables.
+"""The accountant's ledger pages: journals (review, edit, post), periods, reports, receivables
+(open items, aging, customer statement, reconciliation with the receivables account).
 
 Each page needs a ledger permission that only the project accountant's role holds (others get
 403). Views read the clock and pass the time to the services, and turn a service's refusal
@@ -8,17 +9,21 @@ into a message on the page.
 import datetime as dt
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from contracts.models import LegalEntity
+from contracts.forms import ListFilterForm
+from contracts.models import Customer, LegalEntity
+from contracts.views import Column, table_page
 
 from . import services
 from .forms import DateRangeForm, JournalLineForm, LegalEntityDateForm, default_range
@@ -31,6 +36,12 @@ from .models import (
     Period,
 )
 from .queries import journals_with_totals, open_customer_transactions
+from .receivables import (
+    BUCKETS,
+    aging_report,
+    customer_statement,
+    receivables_reconciliation,
+)
 from .reports import account_detail, trial_balance, wip_reconciliation
 
 
@@ -240,8 +251,182 @@ def account_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "ledger/account_detail.html", {"form": form, "detail": detail})
 
 
+# --- receivables ----------------------------------------------------------------------------
+
+
+class OpenItemFilterForm(ListFilterForm):
+    """Filters of the open items page; "overdue" is relative to ``today``."""
+
+    q = forms.CharField(
+        label=gettext_lazy("Document"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": gettext_lazy("Number")}),
+    )
+    legal_entity = forms.ModelChoiceField(
+        LegalEntity.objects.order_by("code"), required=False, label=gettext_lazy("Legal entity")
+    )
+    customer = forms.ModelChoiceField(
+        Customer.objects.order_by("code"), required=False, label=gettext_lazy("Customer")
+    )
+    date = forms.DateField(
+        label=gettext_lazy("Overdue at"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("Default: today."),
+    )
+    due = forms.ChoiceField(
+        label=gettext_lazy("Due"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("All")),
+            ("overdue", gettext_lazy("Overdue")),
+            ("not_due", gettext_lazy("Not yet due")),
+        ],
+    )
+
+    def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    @property
+    def on_date(self) -> dt.date:
+        """The date "overdue" refers to: the one chosen, else today."""
+        return self.value("date") or self.today
+
+    def apply(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if q := self.value("q"):
+            queryset = queryset.filter(document_number__icontains=q)
+        if legal_entity := self.value("legal_entity"):
+            queryset = queryset.filter(legal_entity=legal_entity)
+        if customer := self.value("customer"):
+            queryset = queryset.filter(customer=customer)
+        due = self.value("due")
+        if due == "overdue":
+            queryset = queryset.filter(due_date__lt=self.on_date)
+        elif due == "not_due":
+            queryset = queryset.filter(due_date__gte=self.on_date)
+        return queryset
+
+
+class StatementForm(forms.Form):
+    legal_entity = forms.ModelChoiceField(
+        LegalEntity.objects.order_by("code"), required=False, label=gettext_lazy("Legal entity")
+    )
+    customer = forms.ModelChoiceField(
+        Customer.objects.order_by("code"), label=gettext_lazy("Customer")
+    )
+    date_from = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error(
+                "date_to", gettext_lazy("The end date may not be before the start date.")
+            )
+        return data
+
+
 @login_required
 @_perm("view_customertransaction")
 def receivables(request: HttpRequest) -> HttpResponse:
-    items = open_customer_transactions().order_by("due_date", "pk")
-    return render(request, "ledger/receivables.html", {"items": items})
+    """The open items as they stand (filter by customer, overdue / not yet due at a date,
+    default today; sort; page)."""
+    filter_form = OpenItemFilterForm(request.GET or None, today=_today())
+    table = table_page(
+        request,
+        open_customer_transactions().select_related("customer", "entry", "legal_entity"),
+        columns=[
+            Column(_("Customer"), "customer", ("customer__code",)),
+            Column(_("Document"), "document", ("document_number",)),
+            Column(_("Date"), "date", ("document_date",)),
+            Column(_("Due"), "due", ("due_date",)),
+            Column(_("Days overdue")),
+            Column(_("Amount"), "amount", ("currency", "amount"), numeric=True),
+            Column(_("Open"), "open", ("currency", "open_amount"), numeric=True),
+        ],
+        default_sort="due",
+        filter_form=filter_form,
+    )
+    on_date = filter_form.on_date
+    rows = [
+        {"item": item, "days_overdue": max((on_date - item.due_date).days, 0)}
+        for item in table.rows
+    ]
+    return render(
+        request,
+        "ledger/receivables/open_items.html",
+        {"table": table, "rows": rows, "form": filter_form, "on_date": on_date},
+    )
+
+
+@login_required
+@_perm("view_reports")
+def aging_page(request: HttpRequest) -> HttpResponse:
+    form, legal_entity, on_date = _entity_and_date(request)
+    report = aging_report(legal_entity=legal_entity, on_date=on_date) if legal_entity else None
+    return render(
+        request,
+        "ledger/receivables/aging.html",
+        {"form": form, "report": report, "buckets": BUCKETS},
+    )
+
+
+@login_required
+@_perm("view_reports")
+def statement_page(request: HttpRequest) -> HttpResponse:
+    form = StatementForm(request.GET or None)
+    statement = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        legal_entity = data["legal_entity"] or LegalEntity.objects.order_by("code", "pk").first()
+        date_from, date_to = default_range(_today())
+        if legal_entity is not None:
+            statement = customer_statement(
+                legal_entity=legal_entity,
+                customer=data["customer"],
+                date_from=data["date_from"] or date_from,
+                date_to=data["date_to"] or date_to,
+            )
+    return render(
+        request, "ledger/receivables/statement.html", {"form": form, "statement": statement}
+    )
+
+
+@login_required
+@_perm("view_reports")
+def receivables_reconciliation_page(request: HttpRequest) -> HttpResponse:
+    form, legal_entity, on_date = _entity_and_date(request)
+    rec = (
+        receivables_reconciliation(legal_entity=legal_entity, on_date=on_date)
+        if legal_entity
+        else None
+    )
+    return render(request, "ledger/receivables/reconciliation.html", {"form": form, "rec": rec})
+
+
+@login_required
+@_perm("view_reports")
+def receivables_summary(request: HttpRequest) -> HttpResponse:
+    """The accountant's home card (loaded into the page): aging totals and the reconciliation
+    status of every legal entity today."""
+    today = _today()
+    entities = [
+        {
+            "legal_entity": legal_entity,
+            "aging": aging_report(legal_entity=legal_entity, on_date=today),
+            "rec": receivables_reconciliation(legal_entity=legal_entity, on_date=today),
+        }
+        for legal_entity in LegalEntity.objects.order_by("code", "pk")
+    ]
+    return render(
+        request,
+        "ledger/receivables/_home_summary.html",
+        {"entities": entities, "buckets": BUCKETS, "today": today},
+    )

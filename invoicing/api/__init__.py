@@ -2,12 +2,16 @@
 :mod:`invoicing.api_urls`."""
 
 from .backlog import BacklogViewSet
+from .documents import InvoicePdfView
 from .invoices import ContractCreateInvoiceView, InvoiceViewSet
+from .posting import PostingBatchViewSet
 from .runs import InvoiceRunViewSet
 
 __all__ = [
     "BacklogViewSet",
     "ContractCreateInvoiceView",
+    "InvoicePdfView",
     "InvoiceRunViewSet",
     "InvoiceViewSet",
+    "PostingBatchViewSet",
 ]

@@ -51,6 +51,7 @@ from invoicing.services import (
 )
 
 from .base import CONFLICT, ERRORS, conflicts, today
+from .posting import PostingActionsMixin
 
 
 def billing_message(result: BillingResult) -> str:
@@ -142,6 +143,7 @@ _INVOICE = {200: InvoiceSerializer, **ERRORS, **CONFLICT}
     ),
 )
 class InvoiceViewSet(
+    PostingActionsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,

@@ -299,36 +299,43 @@ def bill_ready_items(
         "run_id": run_id,
         "milestone_item_group": fixed_item_group_id(),
     }
-    result = BillingResult()
     with connection.cursor() as cursor:
         # Check foreign keys as each statement runs rather than queueing 500,000 deferred
         # checks for the commit: a failure then belongs to this contract batch, and it is
-        # faster. The transaction is the caller's, and nothing in it needs deferral.
+        # faster. The caller's transaction gets its deferred checks back afterwards (every
+        # deferrable constraint of the schema is initially deferred).
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(_CLAIM_TABLE)
-        cursor.execute("DELETE FROM billing_claim")
-        cursor.execute(_LOCK_CONTRACTS.format(condition=claim.contract_condition), params)
-        if claim.actual_condition:
-            cursor.execute(
-                _CLAIM_ACTUALS.format(source=claim.actual_source, condition=claim.actual_condition),
-                params,
-            )
-        if claim.milestone_condition:
-            cursor.execute(_CLAIM_MILESTONES.format(condition=claim.milestone_condition), params)
-        cursor.execute("SELECT count(*) FROM billing_claim")
-        if cursor.fetchone()[0] == 0:
-            return result
-        # Fresh statistics for the claim, or the planner guesses 1 row and nests loops.
-        cursor.execute("ANALYZE billing_claim")
-        cursor.execute(_BUMP_EXISTING)
-        cursor.execute(_HEADERS, params)
-        cursor.execute(_LINES)
-        for statement in (_ACTUAL_DETAILS, _MILESTONE_DETAILS):
-            cursor.execute(statement, params)
-            for contract_id, invoice_id, items, currency, amount in cursor.fetchall():
-                result.contract_ids.add(contract_id)
-                result.invoice_ids.add(invoice_id)
-                result.items += items
-                result.amounts[currency] += amount
-        cursor.execute("DELETE FROM billing_claim")
+        result = _bill(cursor, claim, params)  # on an error the caller rolls back anyway
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        return result
+
+
+def _bill(cursor: Any, claim: Claim, params: dict[str, Any]) -> BillingResult:
+    result = BillingResult()
+    cursor.execute(_CLAIM_TABLE)
+    cursor.execute("DELETE FROM billing_claim")
+    cursor.execute(_LOCK_CONTRACTS.format(condition=claim.contract_condition), params)
+    if claim.actual_condition:
+        cursor.execute(
+            _CLAIM_ACTUALS.format(source=claim.actual_source, condition=claim.actual_condition),
+            params,
+        )
+    if claim.milestone_condition:
+        cursor.execute(_CLAIM_MILESTONES.format(condition=claim.milestone_condition), params)
+    cursor.execute("SELECT count(*) FROM billing_claim")
+    if cursor.fetchone()[0] == 0:
+        return result
+    # Fresh statistics for the claim, or the planner guesses 1 row and nests loops.
+    cursor.execute("ANALYZE billing_claim")
+    cursor.execute(_BUMP_EXISTING)
+    cursor.execute(_HEADERS, params)
+    cursor.execute(_LINES)
+    for statement in (_ACTUAL_DETAILS, _MILESTONE_DETAILS):
+        cursor.execute(statement, params)
+        for contract_id, invoice_id, items, currency, amount in cursor.fetchall():
+            result.contract_ids.add(contract_id)
+            result.invoice_ids.add(invoice_id)
+            result.items += items
+            result.amounts[currency] += amount
+    cursor.execute("DELETE FROM billing_claim")
     return result

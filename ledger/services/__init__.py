@@ -38,6 +38,7 @@ from .posting import (
     reverse_entry,
     vat_code_for,
 )
+from .settlement import settle_customer_transaction
 
 __all__ = [
     "InvalidAccount",
@@ -65,6 +66,7 @@ __all__ = [
     "record_customer_transaction",
     "reopen_period",
     "reverse_entry",
+    "settle_customer_transaction",
     "update_journal_line",
     "vat_code_for",
 ]

@@ -89,6 +89,8 @@
  *
  *   <input type="checkbox" data-select-item="rows" data-amount="1600.00" data-currency="EUR">
  *   <span data-selected-sum="rows">                  shows "1,600.00 EUR" for the checked ones
+ *         data-decimal-separator="," data-thousand-separator=".">   ("1.600,00 EUR": the page's
+ *                                                    language, from {% number_separators %})
  *
  * Amounts are added as whole minor units (no floating-point drift).
  */
@@ -103,12 +105,15 @@
     return match[1] ? -units : units;
   }
 
-  function format(units) {
+  function format(units, element) {
+    var decimal = element.getAttribute("data-decimal-separator") || ".";
+    var thousand = element.getAttribute("data-thousand-separator");
+    if (thousand === null) { thousand = ","; }
     var sign = units < 0 ? "-" : "";
     var abs = Math.abs(units);
-    var whole = Math.floor(abs / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    var whole = Math.floor(abs / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, thousand);
     var cents = String(abs % 100).padStart(2, "0");
-    return sign + whole + "." + cents;
+    return sign + whole + decimal + cents;
   }
 
   function refreshSum(group) {
@@ -120,11 +125,10 @@
       var currency = box.getAttribute("data-currency") || "";
       sums[currency] = (sums[currency] || 0) + units;
     });
-    var text = Object.keys(sums).sort().map(function (currency) {
-      return format(sums[currency]) + " " + currency;
-    }).join(" · ");
     document.querySelectorAll('[data-selected-sum="' + group + '"]').forEach(function (el) {
-      el.textContent = text;
+      el.textContent = Object.keys(sums).sort().map(function (currency) {
+        return format(sums[currency], el) + " " + currency;
+      }).join(" · ");
     });
   }
 

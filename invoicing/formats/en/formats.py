@@ -1,0 +1,7 @@
+"""English: ISO dates in tables (2026-03-02), amounts 1,234.56."""
+
+SHORT_DATE_FORMAT = "Y-m-d"
+SHORT_DATETIME_FORMAT = "Y-m-d H:i"
+DECIMAL_SEPARATOR = "."
+THOUSAND_SEPARATOR = ","
+NUMBER_GROUPING = 3

@@ -1,0 +1,206 @@
+"""The posting API: post (200, then 409), proposal updates, post selected (202 + batch)."""
+
+import pytest
+
+from contracts import models as c
+from invoicing.celery import app as celery_app
+from invoicing.models import Invoice, PostingBatch, RunStatus
+from ledger.models import LedgerEntry, NumberSeries, Period
+from ledger.services import close_period
+
+from .conftest import AT
+from .test_posting import confirmed
+
+pytestmark = pytest.mark.django_db
+INVOICES = "/api/v1/invoices/"
+BATCHES = "/api/v1/posting-batches/"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+
+
+@pytest.fixture
+def no_accrual(billing):
+    from ledger.models import PostingProfile
+
+    PostingProfile.objects.filter(is_default=True).update(accrue_tm_revenue=False)
+
+
+@pytest.fixture
+def client(api_client, accountant):
+    api_client.force_authenticate(accountant)
+    return api_client
+
+
+@pytest.fixture
+def eager_celery():
+    conf = celery_app.conf
+    previous = (conf.task_always_eager, conf.task_eager_propagates)
+    conf.task_always_eager, conf.task_eager_propagates = True, True
+    yield
+    conf.task_always_eager, conf.task_eager_propagates = previous
+
+
+def test_post_returns_the_posted_invoice_then_409_on_the_second_call(client, billing, no_accrual):
+    invoice = confirmed(billing, "8")
+
+    first = client.post(f"{INVOICES}{invoice.pk}/post/")
+    second = client.post(f"{INVOICES}{invoice.pk}/post/")
+
+    assert first.status_code == 200
+    body = first.json()
+    assert (body["status"], body["number"], body["payment_reference"]) == (
+        "posted",
+        "INV2026-000001",
+        "RF422026000001",
+    )
+    assert (body["voucher_number"], body["totals"]["gross"]) == ("VOU2026-000001", "1936.00")
+    assert (body["accounting_date"], body["due_date"]) == ("2026-03-31", "2026-04-30")
+    assert second.status_code == 409
+    assert second.json()["detail"] == (
+        "Invoice INV2026-000001 is Posted; only a confirmed invoice (an invoice proposal) can "
+        "be posted."
+    )
+    assert LedgerEntry.objects.count() == 1
+    assert NumberSeries.objects.get(purpose="invoice").next_number == 2
+
+
+def test_a_blocked_post_is_400_with_what_to_fix(client, billing, accountant, no_accrual):
+    invoice = confirmed(billing, "8")
+    close_period(period=Period.objects.get(number=3), closed_by=accountant, closed_at=AT)
+
+    response = client.post(f"{INVOICES}{invoice.pk}/post/")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "accounting_date": [
+            "The accounting date 2026-03-31 lies in period 3 of 2026 (2026-03-01 to "
+            "2026-03-31), which is closed: choose an accounting date in an open period, or "
+            "reopen the period."
+        ]
+    }
+    assert Invoice.objects.get(pk=invoice.pk).status == "confirmed"
+
+
+def test_the_confirmer_gets_403_with_the_reason(api_client, billing, no_accrual):
+    invoice = confirmed(billing, "8")
+    billing.manager.user_permissions.add(*_perms("post_invoice"))
+    api_client.force_authenticate(billing.manager)
+
+    response = api_client.post(f"{INVOICES}{invoice.pk}/post/")
+
+    assert response.status_code == 403
+    assert response.json()["detail"].startswith(
+        f"You confirmed invoice {invoice.reference}, so you may not post it"
+    )
+
+
+def test_a_project_manager_may_not_post(api_client, billing, no_accrual):
+    invoice = confirmed(billing, "8")
+    api_client.force_authenticate(billing.manager)
+
+    assert api_client.post(f"{INVOICES}{invoice.pk}/post/").status_code == 403
+    assert (
+        api_client.patch(
+            f"{INVOICES}{invoice.pk}/proposal/", {"version": invoice.version}, format="json"
+        ).status_code
+        == 403
+    )
+
+
+def test_patch_proposal_changes_dates_texts_and_tax_groups(client, billing, no_accrual):
+    invoice = confirmed(billing, "8")
+    line = invoice.lines.get()
+    domestic = c.SalesTaxGroup.objects.get(code="DOMESTIC")
+    reduced = c.ItemSalesTaxGroup.objects.get(code="REDUCED")
+
+    response = client.patch(
+        f"{INVOICES}{invoice.pk}/proposal/",
+        {
+            "version": invoice.version,
+            "due_date": "2026-05-15",
+            "description": "March",
+            "lines": [
+                {
+                    "id": line.pk,
+                    "sales_tax_group": domestic.pk,
+                    "item_sales_tax_group": reduced.pk,
+                }
+            ],
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["due_date"], body["description"], body["version"]) == (
+        "2026-05-15",
+        "March",
+        invoice.version + 1,
+    )
+    assert [(r["code"], r["vat"]) for r in body["totals"]["vat_rows"]] == [("V9", "144.00")]
+    stale = client.patch(
+        f"{INVOICES}{invoice.pk}/proposal/",
+        {"version": invoice.version, "description": "x"},
+        format="json",
+    )
+    assert stale.status_code == 409
+
+
+def test_post_selected_queues_a_batch_and_reports_its_progress(
+    client, billing, no_accrual, django_capture_on_commit_callbacks, eager_celery
+):
+    first = confirmed(billing, "8")
+    second = confirmed(billing, "4")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(
+            f"{INVOICES}post-selected/", {"invoice_ids": [first.pk, second.pk]}, format="json"
+        )
+
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["status"], body["total"], body["posted"], body["started_by"]) == (
+        "running",
+        2,
+        0,
+        "accountant",
+    )
+    assert len(callbacks) == 1
+    batch = PostingBatch.objects.get(pk=body["id"])
+    assert (batch.status, batch.posted, batch.failed) == (RunStatus.DONE, 2, 0)
+    progress = client.get(f"{BATCHES}{batch.pk}/").json()
+    assert (progress["status"], progress["posted"], progress["failures"]) == ("done", 2, {})
+    assert [b["id"] for b in client.get(BATCHES).json()["results"]] == [batch.pk]
+
+
+def test_post_selected_refuses_what_is_not_a_proposal(client, billing, no_accrual):
+    invoice = confirmed(billing, "8")
+    client.post(f"{INVOICES}{invoice.pk}/post/")
+
+    response = client.post(
+        f"{INVOICES}post-selected/", {"invoice_ids": [invoice.pk, 999999]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"invoice_ids": ["Unknown invoices: 999999."]}
+    assert PostingBatch.objects.count() == 0
+
+
+def test_the_schema_names_the_posting_paths(client):
+    paths = client.get("/api/schema/", {"format": "json"}).json()["paths"]
+    for path in (
+        "/api/v1/invoices/{id}/post/",
+        "/api/v1/invoices/{id}/proposal/",
+        "/api/v1/invoices/post-selected/",
+        "/api/v1/posting-batches/{id}/",
+    ):
+        assert path in paths, path
+
+
+def _perms(*codenames):
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.filter(content_type__app_label="invoicing", codename__in=codenames)

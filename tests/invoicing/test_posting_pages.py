@@ -1,0 +1,154 @@
+"""The accountant's posting pages: proposals, one proposal, post, post selected, batch, posted."""
+
+import pytest
+from django.urls import reverse
+
+from invoicing.models import Invoice, InvoiceDetail, PostingBatch
+from ledger.models import PostingProfile
+
+from .test_posting import confirmed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+
+
+@pytest.fixture
+def no_accrual(billing):
+    PostingProfile.objects.filter(is_default=True).update(accrue_tm_revenue=False)
+
+
+@pytest.fixture
+def page(client, accountant):
+    client.force_login(accountant)
+    return client
+
+
+def test_the_proposals_page_lists_confirmed_invoices_to_select(page, billing, no_accrual):
+    invoice = confirmed(billing, "8")
+
+    response = page.get(reverse("invoicing:proposal-list"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'name="invoice_ids" value="{invoice.pk}"' in html
+    assert 'data-select-all="proposals"' in html
+    assert 'data-requires-selection="proposals"' in html
+    assert "<script>" not in html and "style=" not in html
+    home = page.get(reverse("home-accountant")).content.decode()
+    assert "1 invoice proposal waits to be posted" in home
+
+
+def test_post_selected_starts_a_batch_and_shows_it(
+    page, billing, no_accrual, django_capture_on_commit_callbacks
+):
+    first = confirmed(billing, "8")
+    second = confirmed(billing, "4")
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = page.post(
+            reverse("invoicing:proposal-list"), {"invoice_ids": [first.pk, second.pk]}
+        )
+
+    batch = PostingBatch.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("invoicing:batch-detail", args=[batch.pk])
+    assert len(callbacks) == 1  # the task, queued on commit
+    running = page.get(response["Location"]).content.decode()
+    assert '<meta http-equiv="refresh" content="3">' in running
+    assert "Posting 2 invoice proposals in the background." in running
+
+
+def test_a_finished_batch_page_shows_counts_and_failures(page, billing, accountant, no_accrual):
+    from invoicing.services import run_posting_batch, start_posting_batch
+
+    first = confirmed(billing, "8")
+    second = confirmed(billing, "4")
+    from contracts.models import Customer
+
+    batch = start_posting_batch(invoice_ids=[first.pk, second.pk], by=accountant, at=billing_at())
+    Customer.objects.filter(pk=second.customer_id).update(address="")
+    run_posting_batch(batch=batch, clock=billing_at)
+
+    html = page.get(reverse("invoicing:batch-detail", args=[batch.pk])).content.decode()
+
+    assert 'http-equiv="refresh"' not in html
+    assert '<span class="stat-value" id="batch-posted">0</span>' in html
+    assert '<span class="stat-value" id="batch-failed">2</span>' in html
+    assert "has no address, which a legal invoice needs" in html
+
+
+def test_the_proposal_page_lists_what_blocks_posting(page, billing):
+    invoice = confirmed(billing, "8")  # the profile accrues: the journal must be posted first
+    [actual_id] = InvoiceDetail.objects.filter(invoice=invoice).values_list("actual_id", flat=True)
+
+    html = page.get(reverse("invoicing:proposal-detail", args=[invoice.pk])).content.decode()
+
+    assert (
+        f"actual {actual_id} of 2026-03-02, P-ACME, 1600.00 EUR: not imported into the "
+        "integration journal"
+    ) in html
+    assert 'id="post-button"' not in html
+
+
+def test_posting_from_the_proposal_page(page, billing, no_accrual):
+    invoice = confirmed(billing, "8")
+    detail_url = reverse("invoicing:proposal-detail", args=[invoice.pk])
+    html = page.get(detail_url).content.decode()
+    assert 'id="post-button"' in html and "data-confirm=" in html
+
+    response = page.post(
+        reverse("invoicing:proposal-post", args=[invoice.pk]), {"version": invoice.version}
+    )
+
+    assert response.status_code == 302
+    invoice.refresh_from_db()
+    assert invoice.number == "INV2026-000001"
+    shown = page.get(detail_url).content.decode()
+    assert "Invoice INV2026-000001 posted (voucher VOU2026-000001); its PDF is stored." in shown
+    again = page.post(reverse("invoicing:proposal-post", args=[invoice.pk]), follow=True)
+    assert "only a confirmed invoice (an invoice proposal) can be posted" in again.content.decode()
+
+
+def test_saving_the_proposal_form_keeps_the_defaults_that_were_not_touched(
+    page, billing, no_accrual
+):
+    invoice = confirmed(billing, "8")
+    line = invoice.lines.get()
+    detail = InvoiceDetail.objects.filter(invoice=invoice).first()
+    data = {
+        "version": invoice.version,
+        "invoice_date": "2026-03-31",
+        "accounting_date": "2026-03-31",
+        "due_date": "2026-04-30",
+        "customer_reference": "PO-9",
+        "description": invoice.description,
+        f"line-{line.pk}-sales": detail.sales_tax_group_id,
+        f"line-{line.pk}-item": detail.item_sales_tax_group_id,
+    }
+
+    page.post(reverse("invoicing:proposal-detail", args=[invoice.pk]), data)
+
+    fresh = Invoice.objects.get(pk=invoice.pk)
+    assert (fresh.customer_reference, fresh.due_date, fresh.accounting_date) == ("PO-9", None, None)
+
+
+def test_posted_invoices_are_searchable_by_number(page, billing, accountant, no_accrual):
+    from invoicing.services import post_invoice
+
+    first = post_invoice(invoice=confirmed(billing, "8"), by=accountant, at=billing_at())
+    post_invoice(invoice=confirmed(billing, "4"), by=accountant, at=billing_at())
+
+    html = page.get(reverse("invoicing:posted-invoice-list"), {"number": "000001"}).content.decode()
+
+    assert first.number in html and "INV2026-000002" not in html
+    assert reverse("invoicing:invoice-pdf", args=[first.pk]) in html
+
+
+def billing_at():
+    import datetime as dt
+
+    return dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
