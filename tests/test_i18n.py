@@ -4,12 +4,14 @@ user picked (cookie), and dates and amounts are formatted for it (1,600.00 / 1.6
 import datetime as dt
 import gettext
 import io
+import os
 import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
+from babel.messages.extract import extract
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from django import forms
@@ -17,10 +19,12 @@ from django.conf import settings
 from django.template import Context, Template
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation.template import templatize
 
 from tests.invoicing.conftest import billing  # noqa: F401  (the billing world: 8 h × 200)
 
-LOCALE = Path(settings.BASE_DIR) / "locale" / "nl" / "LC_MESSAGES"
+ROOT = Path(settings.BASE_DIR)
+LOCALE = ROOT / "locale" / "nl" / "LC_MESSAGES"
 PO = LOCALE / "django.po"
 MO = LOCALE / "django.mo"
 BACKLOG = reverse("invoicing:backlog")
@@ -110,6 +114,127 @@ def test_the_compiled_catalogue_is_up_to_date_with_the_po_file():
     changed = sorted(str(k) for k in set(expected) & set(committed) if expected[k] != committed[k])
     assert (missing, stale, changed) == ([], [], []), "run `make messages` and commit the .mo"
     assert len(committed) > 1000
+
+
+# --- the catalogue covers the sources ---------------------------------------------------------
+
+#: Folders `scripts/i18n.sh` keeps out of makemessages (hidden folders are skipped as well).
+NOT_SCANNED = frozenset({".venv", "var", ".devdata", "bench", "tests", "artifacts"})
+#: The functions makemessages tells xgettext about, as Babel keyword specs ("c": the context).
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "gettext_lazy": None,
+    "gettext_noop": None,
+    "ngettext": (1, 2),
+    "ngettext_lazy": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "pgettext_lazy": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
+    "npgettext_lazy": ((1, "c"), 2, 3),
+}
+
+MessageKey = tuple[str | None, str | tuple[str, ...]]  # (context, msgid or (singular, plural))
+
+
+def marked_strings(path: Path) -> list[MessageKey]:
+    """The strings a .py, .html or .txt file marks for translation, as makemessages sees them.
+
+    Templates go through Django's own ``templatize`` (what makemessages hands to xgettext: every
+    ``{% translate %}``/``{% blocktranslate %}``/``_("…")`` as a gettext call among blanked-out
+    text, a call never spanning lines); its lines are dedented for Python's tokenizer. Babel's
+    Python extractor then reads the calls, in templates and code alike.
+    """
+    if path.suffix == ".py":
+        source = path.read_bytes()
+    elif path.suffix in {".html", ".txt"}:
+        text = templatize(path.read_text(encoding="utf-8"), origin=str(path))
+        source = "\n".join(line.lstrip() for line in text.splitlines()).encode()
+    else:
+        return []
+    found: list[MessageKey] = []
+    for _lineno, message, _comments, context in extract(
+        "python", io.BytesIO(source), keywords=KEYWORDS
+    ):
+        msgid = message if isinstance(message, str) else tuple(message)
+        if msgid and (isinstance(msgid, str) or msgid[0]):
+            found.append((context, msgid))
+    return found
+
+
+def source_messages(root: Path) -> dict[MessageKey, str]:
+    """Every marked string under ``root`` → the first file (relative path) that marks it."""
+    found: dict[MessageKey, str] = {}
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(
+            name for name in subfolders if name not in NOT_SCANNED and not name.startswith(".")
+        )
+        for name in sorted(files):
+            path = Path(folder) / name
+            for key in marked_strings(path):
+                found.setdefault(key, str(path.relative_to(root)))
+    return found
+
+
+def catalogue_keys() -> set[MessageKey]:
+    return {(m.context, m.id if isinstance(m.id, str) else tuple(m.id)) for m in messages()}
+
+
+def test_every_string_the_code_and_templates_mark_is_in_the_catalogue():
+    """A string added to the code or a template without `make messages` fails here.
+
+    Limits: the extraction is Babel's Python tokenizer over the code and over Django's
+    ``templatize`` of each template, not xgettext itself; it knows the keywords above (the ones
+    makemessages passes) and the folders ``scripts/i18n.sh`` scans, .py/.html/.txt only. As
+    with makemessages, a string built at run time (``_(name)``, an f-string) is not seen.
+    Entries no longer in the sources are not checked: ``make messages`` drops them.
+    """
+    sources = source_messages(ROOT)
+    known = catalogue_keys()
+
+    missing = sorted(
+        f"{path}: {msgid!r}" + (f" (context {context!r})" if context else "")
+        for (context, msgid), path in sources.items()
+        if (context, msgid) not in known
+    )
+
+    assert missing == [], "run `make messages` and translate these"
+    assert len(sources) > 1000  # the walk found the project
+
+
+def test_the_source_check_sees_every_kind_of_marked_string(tmp_path):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "ignored.py").write_text('_("In a folder makemessages skips")\n')
+    (tmp_path / "page.html").write_text(
+        "{% load i18n %}\n"
+        '<h1>{% translate "Billing backlog" %}</h1>\n'
+        "  <p>{% trans 'Not in the catalogue' %}</p>\n"
+        '<a title="{% translate "Go" context "verb" %}">{{ x|default:_("Empty") }}</a>\n'
+        "{% blocktranslate trimmed count n=items %}\n  {{ n }} thing\n"
+        "{% plural %}\n  {{ n }} things\n{% endblocktranslate %}\n"
+    )
+    (tmp_path / "views.py").write_text(
+        "from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy\n"
+        "LABEL = gettext_lazy('Billing backlog')\n"
+        "def f(n, name):\n"
+        "    return (ngettext('%(n)d item', '%(n)d items', n), _(name),\n"
+        "            pgettext_lazy('month', 'May'))\n"
+    )
+
+    found = source_messages(tmp_path)
+
+    assert found == {
+        (None, "Billing backlog"): "page.html",
+        (None, "Not in the catalogue"): "page.html",
+        ("verb", "Go"): "page.html",
+        (None, "Empty"): "page.html",
+        (None, ("%(n)s thing", "%(n)s things")): "page.html",
+        (None, ("%(n)d item", "%(n)d items")): "views.py",
+        ("month", "May"): "views.py",
+    }
+    known = catalogue_keys()
+    assert (None, "Billing backlog") in known and (None, ("%(n)d item", "%(n)d items")) in known
+    assert (None, "Not in the catalogue") not in known
 
 
 def test_django_uses_the_dutch_catalogue():

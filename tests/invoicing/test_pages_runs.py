@@ -135,7 +135,7 @@ def test_the_runs_pages_show_counts_and_failures(client, scheduled, settings):
     detail = client.get(reverse("invoicing:run-detail", args=[run.pk])).content.decode()
 
     assert reverse("invoicing:run-detail", args=[run.pk]) in listing
-    assert "1600.00 EUR" in listing
+    assert "1,600.00 EUR" in listing
     assert "Done with failures" in detail
     assert "customer address missing for contract BAD-1" in detail
     assert '<span class="stat-value">2 / 2</span>' in detail

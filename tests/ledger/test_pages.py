@@ -59,7 +59,7 @@ def test_journal_list_shows_counts_and_totals(client, accountant, journal):
         0,
         Decimal("2400.00"),
     )
-    assert b"2400.00" in response.content
+    assert b"2,400.00" in response.content
 
 
 def test_journal_detail_has_a_post_button_with_a_confirmation(client, accountant, journal):
