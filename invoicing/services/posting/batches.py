@@ -1,6 +1,5 @@
 """*Post selected*: many proposals posted in the background, with progress."""
 
-
 import datetime as dt
 import logging
 from collections.abc import Iterable

@@ -1,6 +1,5 @@
 """What blocks posting a proposal, said all at once with what to fix."""
 
-
 import datetime as dt
 import logging
 from collections import defaultdict

@@ -1,6 +1,5 @@
 """Posting a proposal: number, ledger entry, open item, payment reference and PDF."""
 
-
 import datetime as dt
 import hashlib
 import logging

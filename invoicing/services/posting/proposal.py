@@ -1,6 +1,5 @@
 """Invoice proposals: the dates and fields the accountant may still change."""
 
-
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
