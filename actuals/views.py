@@ -217,6 +217,7 @@ def my_week(request: HttpRequest) -> HttpResponse:
     status_code = 200
     if request.method == "POST":
         formset = GridFormSet(request.POST, initial=initial, prefix="row")
+        submitted: list[int] = []
         if formset.is_valid():
             try:
                 with transaction.atomic():
@@ -224,7 +225,7 @@ def my_week(request: HttpRequest) -> HttpResponse:
                         formset=formset, resource=resource, start=start, user=request.user, now=now
                     )
                     if request.POST.get("action") == "submit":
-                        ids = list(
+                        submitted = ids = list(
                             TimeEntry.objects.filter(
                                 resource=resource,
                                 entry_date__range=(days[0], days[-1]),
@@ -249,7 +250,12 @@ def my_week(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("Week submitted for approval.")
+                    ngettext(
+                        "%(n)d entry submitted for approval.",
+                        "%(n)d entries submitted for approval.",
+                        len(submitted),
+                    )
+                    % {"n": len(submitted)}
                     if request.POST.get("action") == "submit"
                     else _("Week saved."),
                 )

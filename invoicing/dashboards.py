@@ -45,11 +45,15 @@ from actuals.models import (
     TimeEntry,
 )
 from actuals.queries import approvals_waiting, own_entries
-from contracts.models import Contract
+from contracts.models import Contract, LegalEntity
 from contracts.money import ZERO
 from invoicing.charts import BarChart, Category, Series, bar_chart
 from invoicing.filters import backlog_visible_to
-from invoicing.models import OPEN_STATUSES, Invoice
+from invoicing.models import OPEN_STATUSES, Invoice, InvoiceStatus
+from ledger.models import Journal, JournalStatus
+from ledger.queries import journals_with_totals
+from ledger.receivables import BUCKETS as AGING_BUCKETS
+from ledger.receivables import AgingReport, aging_report, receivables_reconciliation
 
 #: How many months the project manager's chart shows (the current one included).
 CHART_MONTHS = 12
@@ -381,3 +385,57 @@ def week_hours(user: Any, *, start: dt.date) -> WeekHours:
         total=sum((h for _s, h in totals), ZERO),
         returned=returned,
     )
+
+
+# --- the project accountant ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceivablesCard:
+    """One legal entity's receivables today: aging (with its chart) and reconciliation."""
+
+    legal_entity: LegalEntity
+    aging: AgingReport
+    rec: Any
+    chart: BarChart
+
+
+@dataclass(frozen=True)
+class AccountantDashboard:
+    journals: list[Journal]
+    proposals: int
+    receivables: list[ReceivablesCard]
+
+
+def accountant_dashboard(*, today: dt.date) -> AccountantDashboard:
+    """Journals with lines to post, invoice proposals waiting, and per legal entity the
+    receivables aging (the aging report's own figures, drawn as a chart) and whether the open
+    items reconcile with the receivables account."""
+    journals = [
+        journal
+        for journal in journals_with_totals()
+        .filter(status=JournalStatus.OPEN)
+        .order_by("journal_date", "pk")
+        if getattr(journal, "draft_count", 0)  # annotated by journals_with_totals
+    ]
+    proposals = Invoice.objects.filter(status=InvoiceStatus.CONFIRMED).count()
+    cards = []
+    for legal_entity in LegalEntity.objects.order_by("code", "pk"):
+        aging = aging_report(legal_entity=legal_entity, on_date=today)
+        cards.append(
+            ReceivablesCard(
+                legal_entity=legal_entity,
+                aging=aging,
+                rec=receivables_reconciliation(legal_entity=legal_entity, on_date=today),
+                chart=bar_chart(
+                    chart_id=f"aging-{legal_entity.pk}",
+                    title=_("Receivables by age, %(entity)s") % {"entity": legal_entity.code},
+                    categories=[label for _key, label in AGING_BUCKETS],
+                    series=[Series(label=_("Open"), values=aging.accounting_totals.as_list())],
+                    unit=legal_entity.accounting_currency,
+                    category_heading=_("Age"),
+                    empty_text=_("No open receivables."),
+                ),
+            )
+        )
+    return AccountantDashboard(journals=journals, proposals=proposals, receivables=cards)

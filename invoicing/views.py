@@ -159,6 +159,7 @@ def home_accountant(request: HttpRequest) -> HttpResponse:
             "customer_count": table.count,
             "active_project_count": c.Project.objects.filter(is_active=True).count(),
             "table": table,
+            "d": dashboards.accountant_dashboard(today=timezone.localdate()),
         },
     )
 

@@ -25,5 +25,4 @@ urlpatterns = [
         views.receivables_reconciliation_page,
         name="receivables-reconciliation",
     ),
-    path("receivables/summary/", views.receivables_summary, name="receivables-summary"),
 ]

@@ -409,24 +409,3 @@ def receivables_reconciliation_page(request: HttpRequest) -> HttpResponse:
         else None
     )
     return render(request, "ledger/receivables/reconciliation.html", {"form": form, "rec": rec})
-
-
-@login_required
-@_perm("view_reports")
-def receivables_summary(request: HttpRequest) -> HttpResponse:
-    """The accountant's home card (loaded into the page): aging totals and the reconciliation
-    status of every legal entity today."""
-    today = _today()
-    entities = [
-        {
-            "legal_entity": legal_entity,
-            "aging": aging_report(legal_entity=legal_entity, on_date=today),
-            "rec": receivables_reconciliation(legal_entity=legal_entity, on_date=today),
-        }
-        for legal_entity in LegalEntity.objects.order_by("code", "pk")
-    ]
-    return render(
-        request,
-        "ledger/receivables/_home_summary.html",
-        {"entities": entities, "buckets": BUCKETS, "today": today},
-    )

@@ -192,7 +192,7 @@ class ContractLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.contract_id}: {self.name}"
+        return self.name
 
 
 class ContractLineScope(models.Model):

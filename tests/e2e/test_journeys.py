@@ -12,33 +12,30 @@ The hours fall in the week of Monday 16 November 2026: inside the 2026 price lis
 fiscal year, and not in the future.
 """
 
-import datetime as dt
 import io
 import re
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from actuals import services as actuals
-from actuals.models import Actual, ActualType, TimeEntry
-from contracts.models import Contract, Project, Resource, Role, Task
+from actuals.models import TimeEntry
 from invoicing.demo import TM_CONTRACT
 from invoicing.models import Invoice, InvoiceDetail, InvoiceStatus
-from invoicing.services import (
-    confirm_invoice,
-    create_invoice_for_contract,
-    mark_ready,
-    update_detail,
+from tests.e2e.conftest import (
+    MONDAY,
+    TUESDAY,
+    PageLog,
+    book_and_submit,
+    confirmed_invoice,
+    log_in,
+    shot,
 )
-from tests.e2e.conftest import log_in, shot
 
 pytestmark = [pytest.mark.e2e]
 
-WEEK = "2026-11-16"
-MONDAY, TUESDAY = dt.date(2026, 11, 16), dt.date(2026, 11, 17)
+WEEK = MONDAY.isoformat()
 JOURNAL_LINES = 4
 
 #: What a person reads, per language.
@@ -53,7 +50,7 @@ TEXT = {
         "save drafts": "Save drafts",
         "submit week": "Submit week",
         "week saved": "Week saved.",
-        "week submitted": "Week submitted for approval.",
+        "week submitted": "2 entries submitted for approval.",
         "week total": "Total 14.00 h",
         "draft": "Draft",
         "submitted": "Submitted",
@@ -78,17 +75,26 @@ TEXT = {
         "detail saved": "Detail saved on invoice {ref}.",
         "confirmed message": "Invoice {ref} confirmed.",
         "confirmed": "Confirmed",
+        "confirm": "Confirm",
+        "confirm question": "Confirm invoice {ref}? It cannot be changed afterwards.",
+        "post journal question": "Post 4 lines to the general ledger? Posted lines cannot be changed.",
+        "post": "Post",
+        "post question": "Post this invoice? It gets its number and is booked in the ledger; "
+        "this cannot be undone.",
         "journals": "Journals",
         "journals heading": "Integration journals",
         "import actuals": "Import actuals",
         "post journal": "Post journal",
         "proposals": "Proposals",
         "posted": "Posted",
+        "invoice posted": "Invoice INV2026-000001 posted (voucher VOU2026-000005); its PDF is stored.",
         "one proposal waits": "1 invoice proposal waits to be posted",
         "no proposal waits": "0 invoice proposals wait to be posted",
         "imported": "Imported 4 actuals into 1 journal.",
         "journal": "Journal",
         "journal posted": "4 lines posted, 0 with nothing to post, 0 failed.",
+        "no open receivables": "No open receivables.",
+        "in balance": "in balance",
         "amounts": {
             "0": "0.00",
             "300": "300.00",
@@ -110,7 +116,7 @@ TEXT = {
         "save drafts": "Concepten opslaan",
         "submit week": "Week indienen",
         "week saved": "Week opgeslagen.",
-        "week submitted": "Week ter goedkeuring ingediend.",
+        "week submitted": "2 registraties ter goedkeuring ingediend.",
         "week total": "Totaal 14,00 u",
         "draft": "Concept",
         "submitted": "Ingediend",
@@ -135,17 +141,28 @@ TEXT = {
         "detail saved": "Detail opgeslagen op factuur {ref}.",
         "confirmed message": "Factuur {ref} bevestigd.",
         "confirmed": "Bevestigd",
+        "confirm": "Bevestigen",
+        "confirm question": "Factuur {ref} bevestigen? Daarna kan de factuur niet meer worden "
+        "gewijzigd.",
+        "post journal question": "4 regels naar het grootboek boeken? Geboekte regels kunnen niet "
+        "meer worden gewijzigd.",
+        "post": "Boeken",
+        "post question": "Deze factuur boeken? Ze krijgt haar nummer en wordt in het grootboek "
+        "geboekt; dit kan niet ongedaan worden gemaakt.",
         "journals": "Journalen",
         "journals heading": "Integratiejournalen",
         "import actuals": "Werkelijke projectwaarden importeren",
         "post journal": "Journaal boeken",
         "proposals": "Factuurvoorstellen",
         "posted": "Geboekt",
+        "invoice posted": "Factuur INV2026-000001 geboekt (boekstuk VOU2026-000005); de PDF is opgeslagen.",
         "one proposal waits": "1 projectfactuurvoorstel wacht op boeking",
-        "no proposal waits": "x",
+        "no proposal waits": "0 projectfactuurvoorstellen wachten op boeking",
         "imported": "4 werkelijke projectwaarden geïmporteerd in 1 journaal.",
         "journal": "Journaal",
         "journal posted": "4 regels geboekt, 0 zonder iets te boeken, 0 mislukt.",
+        "no open receivables": "Geen openstaande debiteurenposten.",
+        "in balance": "sluit aan",
         "amounts": {
             "0": "0,00",
             "300": "300,00",
@@ -167,55 +184,6 @@ def message(page: Page):
 
 def nav(page: Page, label: str) -> None:
     page.locator("nav.sidenav").get_by_role("link", name=label, exact=True).click()
-
-
-# --- set-up through the services (what an earlier journey did) -----------------------------------
-
-
-def _book_and_submit(hours: dict[dt.date, str]) -> list[TimeEntry]:
-    """Tim's hours on P-1001 / BUILD as Developer, submitted (journey a's outcome)."""
-    resource = Resource.objects.get(user__username="teammember")
-    project = Project.objects.get(code="P-1001")
-    now, today = timezone.now(), timezone.localdate()
-    entries = [
-        actuals.create_time_entry(
-            resource=resource,
-            project=project,
-            task=Task.objects.get(project=project, code="BUILD"),
-            role=Role.objects.get(code="DEVELOPER"),
-            entry_date=day,
-            hours=Decimal(h),
-            created_at=now,
-            today=today,
-        )
-        for day, h in hours.items()
-    ]
-    return actuals.submit_entries(
-        model=TimeEntry,
-        ids=[e.pk for e in entries],
-        by=resource.user,
-        submitted_at=now,
-        today=today,
-    )
-
-
-def _confirmed_invoice(manager) -> Invoice:
-    """Journey b's outcome: 8 h and 4 h approved, invoiced and confirmed by the manager."""
-    entries = _book_and_submit({MONDAY: "8", TUESDAY: "4"})
-    now = timezone.now()
-    actuals.approve_entries(
-        model=TimeEntry, ids=[e.pk for e in entries], approved_by=manager, approved_at=now
-    )
-    contract = Contract.objects.get(number=TM_CONTRACT)
-    chargeable = Actual.objects.filter(
-        contract=contract, actual_type=ActualType.UNBILLED_SALES, billing_type="chargeable"
-    )
-    mark_ready(actual_ids=list(chargeable.values_list("pk", flat=True)), scope=chargeable)
-    result = create_invoice_for_contract(
-        contract=contract, up_to=None, invoice_date=timezone.localdate(), by=manager, now=now
-    )
-    invoice = Invoice.objects.get(pk=next(iter(result.invoice_ids)))
-    return confirm_invoice(invoice=invoice, by=manager, at=now, version=invoice.version)
 
 
 # --- a. the team member ----------------------------------------------------------------------------
@@ -253,7 +221,9 @@ def test_team_member_books_a_week_and_submits_it(page: Page, lang: str, demo) ->
 
     expect(message(page)).to_have_text(t["week submitted"])
     expect(first_row.locator(".badge")).to_have_text([t["submitted"], t["submitted"]])
-    expect(first_row.locator("td.num span:not(.badge)")).to_have_text(["8.00", "6.00"] if lang == "en" else ["8,00", "6,00"])
+    expect(first_row.locator("td.num span:not(.badge)")).to_have_text(
+        ["8.00", "6.00"] if lang == "en" else ["8,00", "6,00"]
+    )
 
     # Home, that week: the hours per day, submitted.
     nav(page, t["home"])
@@ -272,9 +242,11 @@ def test_team_member_books_a_week_and_submits_it(page: Page, lang: str, demo) ->
 # --- b. the project manager ------------------------------------------------------------------------
 
 
-def test_project_manager_approves_invoices_edits_and_confirms(page: Page, lang: str, demo) -> None:
+def test_project_manager_approves_invoices_edits_and_confirms(
+    page: Page, page_log: PageLog, lang: str, demo
+) -> None:
     t, amounts = TEXT[lang], TEXT[lang]["amounts"]
-    _book_and_submit({MONDAY: "8", TUESDAY: "6"})
+    book_and_submit({MONDAY: "8", TUESDAY: "6"})
 
     log_in(page, "manager")
     expect(page).to_have_url(re.compile(r"/home/project-manager/$"))
@@ -289,9 +261,13 @@ def test_project_manager_approves_invoices_edits_and_confirms(page: Page, lang: 
     expect(rows).to_have_count(2)
     expect(rows.locator("td:nth-child(3)")).to_have_text(["Tim de Vries", "Tim de Vries"])
     expect(rows.locator("td:nth-child(4)")).to_have_text(["P-1001 / BUILD", "P-1001 / BUILD"])
-    for box in rows.locator("input[type=checkbox]").all():
-        box.check()
-    page.get_by_role("button", name=t["approve selected"]).click()
+    approve = page.get_by_role("button", name=t["approve selected"])
+    expect(approve).to_be_disabled()
+    page.get_by_label(t["all on this page"]).check()
+    expect(page.locator("[data-selected-count=approvals]")).to_have_text("2")
+    expect(rows.locator("input[type=checkbox]:checked")).to_have_count(2)
+    shot(page, "approvals")
+    approve.click()
     expect(message(page)).to_have_text(t["approved 2"])
     expect(page.locator("#approval-time tbody tr")).to_have_text([t["nothing waiting"]])
 
@@ -301,7 +277,9 @@ def test_project_manager_approves_invoices_edits_and_confirms(page: Page, lang: 
     items = page.locator("#backlog-table tbody tr")
     expect(items).to_have_count(2)
     expect(items.locator("td:nth-child(3)")).to_have_text([TM_CONTRACT, TM_CONTRACT])
-    expect(items.locator("td:nth-child(10)")).to_have_text(["125.00", "125.00"] if lang == "en" else ["125,00", "125,00"])
+    expect(items.locator("td:nth-child(10)")).to_have_text(
+        ["125.00", "125.00"] if lang == "en" else ["125,00", "125,00"]
+    )
     expect(items.locator("td:nth-child(11)")).to_have_text(
         [f"{amounts['1000']} EUR", f"{amounts['750']} EUR"]
     )
@@ -337,7 +315,7 @@ def test_project_manager_approves_invoices_edits_and_confirms(page: Page, lang: 
     # Edit the 6 h detail to 4 h: 500.00, and the totals follow.
     tuesday = InvoiceDetail.objects.get(invoice=invoice, transaction_date=TUESDAY)
     row = page.locator(f"#detail-{tuesday.pk}")
-    row.locator("summary").click()
+    row.get_by_text(t["edit"], exact=True).click()
     row.get_by_label(re.compile("^(Quantity|Hoeveelheid)$")).fill("4")
     row.get_by_role("button", name=t["save"], exact=True).click()
     expect(message(page)).to_have_text(t["detail saved"].format(ref=ref))
@@ -347,9 +325,10 @@ def test_project_manager_approves_invoices_edits_and_confirms(page: Page, lang: 
     expect(totals.locator("tr").last.locator("td")).to_have_text(f"{amounts['1500']} EUR")
     shot(page, "invoice-detail")
 
-    # Confirm (the dialog asks first; the page's dialog handler says yes).
-    page.locator("#invoice-actions form[action$='/confirm/'] button").click()
+    # Confirm: the browser asks first (the person says yes).
+    page.locator("#invoice-actions").get_by_role("button", name=t["confirm"], exact=True).click()
     expect(message(page)).to_have_text(t["confirmed message"].format(ref=ref))
+    assert page_log.dialogs == [t["confirm question"].format(ref=ref)]
     expect(page.locator("#invoice-status")).to_have_text(t["confirmed"])
     expect(page.locator("#invoice-actions")).to_have_count(0)
     invoice.refresh_from_db()
@@ -361,18 +340,19 @@ def test_project_manager_approves_invoices_edits_and_confirms(page: Page, lang: 
 
 
 def test_accountant_posts_the_journal_and_the_proposal_and_downloads_the_pdf(
-    page: Page, lang: str, demo
+    page: Page, page_log: PageLog, lang: str, demo
 ) -> None:
     t, amounts = TEXT[lang], TEXT[lang]["amounts"]
-    invoice = _confirmed_invoice(demo["manager"])
+    invoice = confirmed_invoice(demo["manager"])
 
     log_in(page, "accountant")
     expect(page).to_have_url(re.compile(r"/home/accountant/$"))
     expect(page.locator("h1")).to_have_text(t["accountant home"])
     expect(page.locator("#proposals-waiting")).to_have_text(t["one proposal waits"])
-    # The receivables card comes in through htmx: wait for it before the picture.
-    receivables = page.locator("#receivables-NL01 tbody td")
-    expect(receivables.last).to_have_text(amounts["0"])
+    # Nothing is open yet: the aging chart says so, and the subledger is in balance.
+    card = page.locator("#receivables-summary")
+    expect(card.locator(".chart-empty")).to_have_text(t["no open receivables"])
+    expect(card.locator(".reconciliation-status .badge")).to_have_text(t["in balance"])
     shot(page, "home-accountant")
 
     # Journals: import the approved actuals, open the journal, post it.
@@ -391,8 +371,9 @@ def test_accountant_posts_the_journal_and_the_proposal_and_downloads_the_pdf(
         [f"EUR {amounts[a]}" for a in ("600", "1000", "300", "500")]
     )
     shot(page, "journal-detail")
-    page.locator("#post-journal-form button").click()
+    page.get_by_role("button", name=t["post journal"]).click()
     expect(message(page)).to_have_text(t["journal posted"])
+    assert page_log.dialogs == [t["post journal question"]]
     expect(lines.locator("td:last-child .badge")).to_have_text([t["posted"]] * JOURNAL_LINES)
     expect(page.locator("#post-journal-form")).to_have_count(0)
 
@@ -405,14 +386,15 @@ def test_accountant_posts_the_journal_and_the_proposal_and_downloads_the_pdf(
     proposals.get_by_role("link", name=invoice.reference).click()
     expect(page.locator("#invoice-status")).to_have_text(t["confirmed"])
     expect(page.locator("#posting-blockers .field-errors")).to_have_count(0)
-    page.locator("#post-button").click()
+    page.get_by_role("button", name=t["post"], exact=True).click()
 
+    expect(message(page)).to_have_text(t["invoice posted"])
+    assert page_log.dialogs[-1] == t["post question"]
     invoice.refresh_from_db()
     number = invoice.number
     assert number == "INV2026-000001"
     assert invoice.status == InvoiceStatus.POSTED
     assert invoice.posted_by == demo["accountant"] != invoice.confirmed_by
-    expect(message(page)).to_contain_text(number)
     expect(page.locator("#invoice-status")).to_have_text(t["posted"])
     expect(page.locator("#invoice-number")).to_have_text(number)
     expect(page.locator("h1")).to_contain_text(number)
@@ -429,12 +411,16 @@ def test_accountant_posts_the_journal_and_the_proposal_and_downloads_the_pdf(
     assert download.suggested_filename.endswith(".pdf")
     pdf = PdfReader(io.BytesIO(download.path().read_bytes()))
     text = "\n".join(p.extract_text() for p in pdf.pages)
-    assert number in text
-    assert "1.500,00" in text
-    assert "1,500.00" not in text
+    assert "Factuurnummer INV2026-000001" in text
+    assert "Totaal inclusief btw EUR 1.500,00" in text
+    assert "Btw verlegd" in text  # reverse-charged VAT for the Belgian business customer
     assert "Schelde Logistiek NV" in text
+    assert "1,500.00" not in text
 
     # Home: nothing waits any more, and the receivables show the invoice as current.
     nav(page, t["home"])
     expect(page.locator("#proposals-waiting")).to_have_text(t["no proposal waits"])
-    expect(receivables).to_have_text([amounts["1500"], *[amounts["0"]] * 4, amounts["1500"]])
+    # The chart's table carries the aging report's own figures: all of it current.
+    aging = card.locator("table.visually-hidden tbody td")
+    expect(aging).to_have_text([f"{amounts[a]} EUR" for a in ("1500", "0", "0", "0", "0")])
+    expect(card.locator(".reconciliation-status .badge")).to_have_text(t["in balance"])

@@ -528,7 +528,6 @@ def _pages(book):
         reverse("ledger:customer-statement")
         + f"?customer={book['B'].pk}&date_from=2026-05-01&date_to=2026-06-30",
         reverse("ledger:receivables-reconciliation") + "?date=2026-06-30",
-        reverse("ledger:receivables-summary"),
     ]
 
 
@@ -594,17 +593,19 @@ def test_reconciliation_page_and_home_card_show_the_status(
     )
     page = client.get(reverse("ledger:receivables-reconciliation"), {"date": "2026-06-30"})
     assert "Difference -75.50 EUR" in page.content.decode()
-    summary = client.get(reverse("ledger:receivables-summary")).content.decode()
-    assert "difference -75.50 EUR" in summary
+    home = client.get(reverse("home-accountant")).content.decode()
+    assert "difference -75.50 EUR" in home
     assert LegalEntity.objects.count() == 1
 
 
-def test_accountant_home_loads_the_receivables_card(client, accountant, legal_entity):
+def test_accountant_home_shows_the_aging_chart_and_the_reconciliation(client, accountant, book):
     client.force_login(accountant)
 
     html = client.get(reverse("home-accountant")).content.decode()
 
-    assert f'hx-get="{reverse("ledger:receivables-summary")}"' in html
+    assert 'role="img"' in html
+    assert "Receivables by age, " in html
+    assert "in balance" in html
 
 
 def test_a_credit_note_without_revenue_lines_is_still_a_credit_note(
