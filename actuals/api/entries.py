@@ -1,17 +1,11 @@
-"""REST API v1 for time entries, expense entries and actuals (API.md "Time and expenses",
-"Actuals").
-
-Team members create, edit and delete their own draft/returned entries and submit or recall
-them; the project manager of an entry's project approves, returns or cancels the approval.
-Errors: 400 bad input (with the field), 403 a role or person that may not, 404 not visible,
-409 a state that forbids the action.
+"""Time and expense entries: create, edit, delete, submit and recall (team member); approve,
+return and cancel the approval (project manager); import time entries from CSV/XLSX.
 """
 
 import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,18 +15,13 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from actuals import queries, services
-from actuals.journal import import_actuals
-from actuals.models import Actual, ActualType, BillingStatus, ExpenseEntry, TimeEntry
+from actuals.api.actuals import ActualSerializer
+from actuals.models import ExpenseEntry, TimeEntry
 from actuals.models.entries import Entry
-from contracts.api.base import requires
 from contracts.api_errors import Conflict
-from contracts.models import Resource, TransactionClass
-from ledger.models import JournalGrouping
-
-# --- serializers -------------------------------------------------------------------------
+from contracts.models import Resource
 
 _ENTRY_READ_ONLY = (
     "id",
@@ -73,44 +62,6 @@ class ExpenseEntrySerializer(serializers.ModelSerializer):
         read_only_fields = _ENTRY_READ_ONLY
 
 
-class ActualSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Actual
-        fields = (
-            "id",
-            "actual_type",
-            "transaction_class",
-            "project",
-            "task",
-            "contract",
-            "contract_line",
-            "line_customer",
-            "customer",
-            "resource",
-            "role",
-            "category",
-            "transaction_date",
-            "quantity",
-            "unit_price",
-            "amount",
-            "currency",
-            "billing_type",
-            "billing_status",
-            "nte_status",
-            "nte_failed_level",
-            "nte_message",
-            "write_off_reason",
-            "reverses",
-            "time_entry",
-            "expense_entry",
-            "price_warning",
-            "description",
-            "external_description",
-            "created_at",
-        )
-        read_only_fields = fields
-
-
 class ApproveSerializer(serializers.Serializer):
     billable_quantity = serializers.DecimalField(
         max_digits=12,
@@ -132,9 +83,6 @@ class CancelApprovalSerializer(serializers.Serializer):
 
 class ImportSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV (UTF-8) or XLSX; see actuals.importing.")
-
-
-# --- entries -------------------------------------------------------------------------------
 
 
 def _today() -> dt.date:
@@ -396,84 +344,4 @@ class ExpenseEntryViewSet(_EntryViewSet):
             external_description=d.get("external_description", entry.external_description),
             receipt=d.get("receipt"),
             today=_today(),
-        )
-
-
-# --- actuals -------------------------------------------------------------------------------
-
-
-class ActualFilter(django_filters.FilterSet):
-    type = django_filters.ChoiceFilter(field_name="actual_type", choices=ActualType.choices)
-    transaction_class = django_filters.ChoiceFilter(choices=TransactionClass.choices)
-    billing_status = django_filters.ChoiceFilter(choices=BillingStatus.choices[1:])
-    date_from = django_filters.DateFilter(field_name="transaction_date", lookup_expr="gte")
-    date_to = django_filters.DateFilter(field_name="transaction_date", lookup_expr="lte")
-
-    class Meta:
-        model = Actual
-        fields = ("project", "contract", "customer", "time_entry", "expense_entry")
-
-
-# ``class`` is a Python keyword; the API names the filter so all the same (API.md).
-ActualFilter.base_filters["class"] = django_filters.ChoiceFilter(
-    field_name="transaction_class", choices=TransactionClass.choices
-)
-
-
-class ActualViewSet(viewsets.ReadOnlyModelViewSet):
-    """Project actuals (read only): filter by project, contract, customer, type, class,
-    billing_status, date_from / date_to. A project manager sees own projects' actuals."""
-
-    serializer_class = ActualSerializer
-    filterset_class = ActualFilter
-    ordering_fields = ("transaction_date", "id")
-
-    def get_queryset(self):  # type: ignore[override]
-        if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema generator
-            return Actual.objects.none()
-        if not self.request.user.has_perm("actuals.view_actual"):
-            raise PermissionDenied
-        return queries.visible_actuals(self.request.user).order_by("transaction_date", "pk")
-
-
-# --- integration journal -------------------------------------------------------------------
-
-
-class JournalImportSerializer(serializers.Serializer):
-    grouping = serializers.ChoiceField(
-        choices=JournalGrouping.choices,
-        required=False,
-        help_text="Group journals by day or month (default: the JOURNAL_GROUPING setting).",
-    )
-
-
-class JournalImportResultSerializer(serializers.Serializer):
-    lines = serializers.IntegerField(help_text="Actuals journalled (one draft line each).")
-    journals = serializers.IntegerField(help_text="Journals that received lines.")
-    journals_created = serializers.IntegerField(help_text="Of those, journals opened now.")
-
-
-class JournalImportView(APIView):
-    """``POST /api/v1/journals/import/``: every approved actual not yet journalled becomes a
-    draft journal line (see :mod:`actuals.journal`). Running it again imports nothing new."""
-
-    permission_classes = [requires("ledger.import_journal")]
-
-    @extend_schema(
-        request=JournalImportSerializer,
-        responses=JournalImportResultSerializer,
-        summary="Import approved actuals into the integration journal",
-    )
-    def post(self, request: Request) -> Response:
-        given = JournalImportSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        result = import_actuals(now=timezone.now(), grouping=given.validated_data.get("grouping"))
-        return Response(
-            JournalImportResultSerializer(
-                {
-                    "lines": result.lines,
-                    "journals": result.journals,
-                    "journals_created": result.journals_created,
-                }
-            ).data
         )

@@ -1,0 +1,107 @@
+"""Approvals waiting for the project manager: filters, bulk approve / return, billable quantity
+per entry.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from actuals import queries, services
+from actuals.forms import ApprovalFilterForm
+from actuals.models import ExpenseEntry, TimeEntry
+from actuals.views.common import _error_text, _managed_projects, _require
+
+
+def _ids(request: HttpRequest, name: str) -> list[int]:
+    try:
+        return sorted({int(v) for v in request.POST.getlist(name)})
+    except ValueError as exc:
+        raise Http404 from exc
+
+
+def _billable(request: HttpRequest, kind: str, ids: list[int]) -> dict[int, Decimal]:
+    quantities: dict[int, Decimal] = {}
+    for pk in ids:
+        raw = (request.POST.get(f"billable-{kind}-{pk}") or "").strip().replace(",", ".")
+        if raw:
+            try:
+                quantities[pk] = Decimal(raw)
+            except InvalidOperation as exc:
+                raise ValidationError(
+                    {"billable_quantity": _("%(v)s is not a number.") % {"v": raw}}
+                ) from exc
+    return quantities
+
+
+@login_required
+def approvals(request: HttpRequest) -> HttpResponse:
+    _require(request, "actuals.approve_timeentry", "actuals.approve_expenseentry")
+    user = request.user
+    waiting_time = queries.approvals_waiting(user, TimeEntry).select_related("role")
+    waiting_expenses = queries.approvals_waiting(user, ExpenseEntry).select_related("category")
+    if request.method == "POST":
+        verb = request.POST.get("action")
+        time_ids, expense_ids = _ids(request, "time_ids"), _ids(request, "expense_ids")
+        # Only entries waiting for this manager; anything else is as if it did not exist.
+        if waiting_time.filter(pk__in=time_ids).count() != len(time_ids) or (
+            waiting_expenses.filter(pk__in=expense_ids).count() != len(expense_ids)
+        ):
+            messages.error(request, _("Some of the selected entries are no longer waiting."))
+            return redirect(request.get_full_path())
+        if not time_ids and not expense_ids:
+            messages.error(request, _("Select at least one entry."))
+            return redirect(request.get_full_path())
+        now = timezone.now()
+        try:
+            if verb == "approve":
+                warnings: list[str] = []
+                for model, ids, kind in (
+                    (TimeEntry, time_ids, "time"),
+                    (ExpenseEntry, expense_ids, "expense"),
+                ):
+                    if ids:
+                        results = services.approve_entries(
+                            model=model,
+                            ids=ids,
+                            approved_by=user,
+                            approved_at=now,
+                            billable_quantities=_billable(request, kind, ids),
+                        )
+                        warnings += [w for r in results for w in r.warnings]
+                messages.success(
+                    request,
+                    _("%(n)d entries approved.") % {"n": len(time_ids) + len(expense_ids)},
+                )
+                for w in warnings:
+                    messages.warning(request, w)
+            elif verb == "return":
+                comment = request.POST.get("comment", "")
+                for model, ids in ((TimeEntry, time_ids), (ExpenseEntry, expense_ids)):
+                    if ids:
+                        services.return_entries(
+                            model=model, ids=ids, comment=comment, returned_by=user, returned_at=now
+                        )
+                messages.success(
+                    request,
+                    _("%(n)d entries returned.") % {"n": len(time_ids) + len(expense_ids)},
+                )
+            else:
+                raise Http404
+        except (ValidationError, services.EntryStateError) as exc:
+            for error in _error_text(exc):
+                messages.error(request, error)
+        return redirect(request.get_full_path())
+    form = ApprovalFilterForm(request.GET or None, projects=_managed_projects(user))
+    time = form.filtered(waiting_time).order_by("entry_date", "pk")[:500]
+    expenses = form.filtered(waiting_expenses).order_by("entry_date", "pk")[:500]
+    return render(
+        request,
+        "actuals/approvals.html",
+        {"filter_form": form, "time_entries": time, "expense_entries": expenses},
+    )
