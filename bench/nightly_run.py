@@ -164,7 +164,7 @@ def build(contracts: int, items: int) -> None:
         cursor.execute("ANALYZE")
 
 
-def plain_sql_floor() -> float:
+def plain_sql_floor() -> tuple[float, float]:
     """One UPDATE of the same actuals and one INSERT … SELECT of the same details, rolled back."""
     import datetime as dt
 
@@ -184,17 +184,14 @@ def plain_sql_floor() -> float:
             INSERT INTO invoicing_invoiceline (invoice_id, contract_line_id, description)
             SELECT i.id, l.id, l.name FROM invoicing_invoice i
             JOIN contracts_contractline l ON l.contract_id = i.contract_id;
+            ANALYZE invoicing_invoice;
+            ANALYZE invoicing_invoiceline;
             """,
             {"d": dt.date(2026, 4, 1)},
         )
+        # The same rows as the run, in the order that keeps the planner's statistics true
+        # (details from the ready actuals, then the actuals marked): the work is the same.
         start = time.perf_counter()
-        cursor.execute(
-            """
-            UPDATE actuals_actual SET billing_status = 'on_draft'
-            WHERE actual_type = 'unbilled_sales' AND billing_status = 'ready'
-              AND transaction_date <= DATE '2026-03-31'
-            """
-        )
         cursor.execute(
             """
             INSERT INTO invoicing_invoicedetail (invoice_id, line_id, transaction_class,
@@ -211,12 +208,21 @@ def plain_sql_floor() -> float:
             JOIN invoicing_invoiceline l ON l.invoice_id = i.id
             JOIN contracts_customer cu ON cu.id = i.customer_id
             JOIN contracts_role r ON r.id = a.role_id
-            WHERE a.billing_status = 'on_draft'
+            WHERE a.actual_type = 'unbilled_sales' AND a.billing_status = 'ready'
+              AND a.transaction_date <= DATE '2026-03-31'
             """
         )
-        elapsed = time.perf_counter() - start
+        inserted = time.perf_counter()
+        cursor.execute(
+            """
+            UPDATE actuals_actual SET billing_status = 'on_draft'
+            WHERE actual_type = 'unbilled_sales' AND billing_status = 'ready'
+              AND transaction_date <= DATE '2026-03-31'
+            """
+        )
+        updated = time.perf_counter()
         transaction.set_rollback(True)
-    return elapsed
+    return updated - inserted, inserted - start
 
 
 def main() -> int:
@@ -248,8 +254,12 @@ def main() -> int:
         f"built {args.contracts} contracts, {args.items} ready actuals in {time.perf_counter() - t0:.1f} s"
     )
 
-    floor = plain_sql_floor()
-    print(f"plain-SQL floor (1 UPDATE + 1 INSERT ... SELECT): {floor:.2f} s")
+    update_s, insert_s = plain_sql_floor()
+    floor = update_s + insert_s
+    print(
+        f"plain-SQL floor (1 UPDATE + 1 INSERT ... SELECT): {floor:.2f} s "
+        f"(UPDATE {update_s:.2f} s, INSERT {insert_s:.2f} s)"
+    )
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tracemalloc.start()
