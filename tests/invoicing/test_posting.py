@@ -6,12 +6,14 @@ concurrency and batches. Figures are exact; accounts are the default Dutch chart
 
 import datetime as dt
 import hashlib
+import io
 import threading
 from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connections
+from pypdf import PdfReader
 
 from actuals.journal import import_actuals
 from contracts import models as c
@@ -171,7 +173,15 @@ def test_full_flow_approve_journal_confirm_post(billing, accountant):
     assert posted.payment_reference == "RF422026000001"
     assert posted.pdf.name == "invoices/2026/INV2026-000001.pdf"
     with posted.pdf.open("rb") as stored:
-        assert hashlib.sha256(stored.read()).hexdigest() == posted.pdf_sha256
+        pdf = stored.read()
+    with posted.pdf.open("rb") as stored:
+        assert stored.read() == pdf  # read twice: the same bytes
+    assert hashlib.sha256(pdf).hexdigest() == posted.pdf_sha256
+    # The printed invoice says what the ledger holds (the customer reads Dutch): the number,
+    # net = revenue 1,600, VAT 21 % = VAT payable 336, gross = receivables 1,936.
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    for expected in ("INV2026-000001", "1.600,00", "336,00", "1.936,00", "21%"):
+        assert expected in text, expected
 
     item = CustomerTransaction.objects.get()
     assert (
