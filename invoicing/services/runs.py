@@ -32,6 +32,7 @@ from contracts.models import InvoiceScheduleEntry, ScheduleStatus
 from invoicing.models import InvoiceRun, InvoiceRunFailure, RunStatus
 
 from .creation import BillingResult, bill_ready_items, claim_for_contracts
+from .posting import failure_reason
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +121,7 @@ def _record(run: InvoiceRun, result: BillingResult, contracts_done: int) -> None
 def _fail_contract(
     *, run: InvoiceRun, contract_id: int, error: Exception, now: dt.datetime
 ) -> None:
-    # The first line: PostgreSQL appends CONTEXT lines meant for developers (they go to the log).
-    message = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    message = failure_reason(error)
     logger.warning("invoice run %s: contract %s failed: %s", run.pk, contract_id, message)
     with transaction.atomic(durable=True):
         InvoiceRunFailure.objects.create(run=run, contract_id=contract_id, message=message)
