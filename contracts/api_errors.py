@@ -1,8 +1,13 @@
 """The API's error shape: ``{"detail": "...", "errors": {"field": ["reason"]}}``.
 
 400 for bad input, 403 for a role that may not, 404 for what the caller may not see, 409 for a
-state that forbids the action. Django ``ValidationError`` raised by a service becomes a 400
-with its field messages, so API, forms and admin say the same thing.
+state that forbids the action. This handler is the one place where the domain's errors
+(:mod:`contracts.errors`) become HTTP: Django ``ValidationError`` raised by a service becomes a
+400 with its field messages (so API, forms and admin say the same thing),
+:class:`~contracts.errors.StateConflict` a 409 with its message,
+:class:`~contracts.errors.NotAllowed` a 403 with its message, and an ``IntegrityError`` (a
+database constraint that caught a race) a 409 that says so. Views call services and let these
+errors through.
 """
 
 from typing import Any
@@ -14,6 +19,8 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from contracts.errors import RACE_MESSAGE, NotAllowed, StateConflict, is_race, validation_texts
 
 
 class Conflict(exceptions.APIException):
@@ -42,19 +49,20 @@ def _flatten(detail: Any) -> Any:
 
 
 def django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {
-            ("non_field_errors" if field == "__all__" else field): [str(m) for e in errs for m in e]
-            for field, errs in exc.error_dict.items()
-        }
-    return {"non_field_errors": [str(m) for m in exc.messages]}
+    return validation_texts(exc)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(django_errors(exc))
+    elif isinstance(exc, StateConflict):
+        exc = Conflict(str(exc))
+    elif is_race(exc):
+        exc = Conflict(str(RACE_MESSAGE))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, NotAllowed):
+        exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from contracts.errors import StateConflict
 from contracts.models import (
     BillingMethod,
     Contract,
@@ -417,7 +418,7 @@ def create_milestone(
     )
 
 
-class MilestoneStateError(Exception):
+class MilestoneStateError(StateConflict):
     """The milestone's status does not allow the change (HTTP 409)."""
 
 

@@ -20,7 +20,6 @@ from actuals import queries, services
 from actuals.api.actuals import ActualSerializer
 from actuals.models import ExpenseEntry, TimeEntry
 from actuals.models.entries import Entry
-from contracts.api_errors import Conflict
 from contracts.models import Resource
 
 _ENTRY_READ_ONLY = (
@@ -120,10 +119,7 @@ class _EntryViewSet(
             raise PermissionDenied
 
     def _call(self, fn: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(**kwargs)
-        except services.EntryStateError as exc:
-            raise Conflict(str(exc)) from exc
+        return fn(**kwargs)
 
     def _entry_response(self, entry: Entry, code: int = status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(entry).data, status=code)

@@ -1,12 +1,12 @@
 """Exceptions of the actuals services (interfaces turn them into 409 / 403 / form errors)."""
 
-from django.core.exceptions import PermissionDenied
+from contracts.errors import NotAllowed, StateConflict
 
 
-class EntryStateError(Exception):
+class EntryStateError(StateConflict):
     """The entry's status does not allow the action (HTTP 409), e.g. approving an approved
     entry, or cancelling an approval whose sales actuals are on an invoice."""
 
 
-class NotAuthorError(PermissionDenied):
+class NotAuthorError(NotAllowed):
     """Only the entry's author (its resource's user) may do this (HTTP 403)."""

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from actuals import queries, services
 from actuals.forms import ApprovalFilterForm
 from actuals.models import ExpenseEntry, TimeEntry
-from actuals.views.common import _error_text, _managed_projects, _require
+from actuals.views.common import _managed_projects, _require
+from contracts.errors import EXPECTED_ERRORS, error_texts
 
 
 def _ids(request: HttpRequest, name: str) -> list[int]:
@@ -93,8 +94,8 @@ def approvals(request: HttpRequest) -> HttpResponse:
                 )
             else:
                 raise Http404
-        except (ValidationError, services.EntryStateError) as exc:
-            for error in _error_text(exc):
+        except EXPECTED_ERRORS as exc:
+            for error in error_texts(exc):
                 messages.error(request, error)
         return redirect(request.get_full_path())
     form = ApprovalFilterForm(request.GET or None, projects=_managed_projects(user))

@@ -4,7 +4,7 @@ and the projects a manager manages.
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from contracts.models import Project, Resource
@@ -21,14 +21,6 @@ def _own_resource(request: HttpRequest) -> Resource:
     if resource is None:
         raise PermissionDenied
     return resource
-
-
-def _error_text(exc: Exception) -> list[str]:
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        return [f"{field}: {m}" for field, msgs in exc.message_dict.items() for m in msgs]
-    if isinstance(exc, ValidationError):
-        return list(exc.messages)
-    return [str(exc)]
 
 
 def _managed_projects(user: Any) -> Any:

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 from actuals import queries, services
 from actuals.forms import ExpenseForm
 from actuals.models import EntryStatus, ExpenseEntry, TimeEntry
-from actuals.views.common import _error_text, _own_resource, _require
+from actuals.views.common import _own_resource, _require
+from contracts.errors import EXPECTED_ERRORS, error_texts
 
 
 def _expense_kwargs(form: ExpenseForm) -> dict[str, Any]:
@@ -97,7 +98,7 @@ def expense_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     today=timezone.localdate(),
                     **_expense_kwargs(form),
                 )
-            except (ValidationError, services.EntryStateError) as exc:
+            except EXPECTED_ERRORS as exc:
                 _form_errors(form, exc)
             else:
                 messages.success(request, _("Expense saved."))
@@ -147,8 +148,8 @@ def entry_action(request: HttpRequest, kind: str, pk: int, verb: str) -> HttpRes
         else:
             services.delete_entry(entry=entry, by=request.user)
             messages.success(request, _("Deleted."))
-    except (ValidationError, services.EntryStateError) as exc:
-        for error in _error_text(exc):
+    except EXPECTED_ERRORS as exc:
+        for error in error_texts(exc):
             messages.error(request, error)
     target = request.POST.get("next", "")
     if not target.startswith("/") or target.startswith("//"):

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,7 +17,8 @@ from django.utils.translation import ngettext
 from actuals import services
 from actuals.forms import GridFormSet, week_start
 from actuals.models import EDITABLE_STATES, TimeEntry
-from actuals.views.common import _error_text, _own_resource, _require
+from actuals.views.common import _own_resource, _require
+from contracts.errors import EXPECTED_ERRORS, error_texts
 from contracts.models import Resource
 
 BLANK_ROWS = 3
@@ -102,11 +102,11 @@ def _save_grid(
                         created_at=now,
                         today=today,
                     )
-            except (ValidationError, services.EntryStateError) as exc:
+            except EXPECTED_ERRORS as exc:
                 errors.extend(
                     _("Row %(row)d, %(date)s: %(reason)s")
                     % {"row": index, "date": date.strftime("%a %d-%m"), "reason": reason}
-                    for reason in _error_text(exc)
+                    for reason in error_texts(exc)
                 )
     if errors:
         raise _GridRefused(errors)
@@ -194,8 +194,8 @@ def my_week(request: HttpRequest) -> HttpResponse:
                 for error in exc.errors:
                     messages.error(request, error)
                 status_code = 400
-            except (ValidationError, services.EntryStateError) as exc:
-                for error in _error_text(exc):
+            except EXPECTED_ERRORS as exc:
+                for error in error_texts(exc):
                     messages.error(request, error)
                 status_code = 400
             else:

@@ -55,7 +55,6 @@ from contracts.serializers import (
     ScheduleGenerationSerializer,
 )
 from contracts.services import (
-    MilestoneStateError,
     create_contract,
     create_milestone,
     generate_invoice_schedule,
@@ -327,10 +326,7 @@ class MilestoneViewSet(
     def _transition(self, *, ready: bool) -> Response:
         milestone = self.get_object()
         service = mark_milestones_ready if ready else mark_milestones_not_ready
-        try:
-            service(milestone_ids=[milestone.pk])
-        except MilestoneStateError as exc:
-            raise Conflict(str(exc)) from exc
+        service(milestone_ids=[milestone.pk])
         return Response(MilestoneSerializer(self._rows([milestone.pk]).get()).data)
 
     @_MILESTONE_ACTION

@@ -35,7 +35,7 @@ from invoicing.serializers import (
 )
 from invoicing.services import mark_not_ready, mark_ready, write_off
 
-from .base import CONFLICT, ERRORS, conflicts
+from .base import CONFLICT, ERRORS
 
 
 class BacklogPagination(LimitOffsetPagination):
@@ -109,24 +109,23 @@ class BacklogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         payload.is_valid(raise_exception=True)
         ids = payload.validated_data["ids"]
         scope = backlog_scope(request.user)
-        with conflicts():
-            if verb == "ready":
-                changed = mark_ready(actual_ids=ids, scope=scope)
-                text = ngettext(
-                    "%(n)d item marked ready to invoice.",
-                    "%(n)d items marked ready to invoice.",
-                    changed,
-                )
-            elif verb == "not_ready":
-                changed = mark_not_ready(actual_ids=ids, scope=scope)
-                text = ngettext(
-                    "%(n)d item marked not ready.", "%(n)d items marked not ready.", changed
-                )
-            else:
-                changed = write_off(
-                    actual_ids=ids, reason=payload.validated_data.get("reason", ""), scope=scope
-                )
-                text = ngettext("%(n)d item written off.", "%(n)d items written off.", changed)
+        if verb == "ready":
+            changed = mark_ready(actual_ids=ids, scope=scope)
+            text = ngettext(
+                "%(n)d item marked ready to invoice.",
+                "%(n)d items marked ready to invoice.",
+                changed,
+            )
+        elif verb == "not_ready":
+            changed = mark_not_ready(actual_ids=ids, scope=scope)
+            text = ngettext(
+                "%(n)d item marked not ready.", "%(n)d items marked not ready.", changed
+            )
+        else:
+            changed = write_off(
+                actual_ids=ids, reason=payload.validated_data.get("reason", ""), scope=scope
+            )
+            text = ngettext("%(n)d item written off.", "%(n)d items written off.", changed)
         return Response({"changed": changed, "detail": text % {"n": changed}})
 
     @_ACTION

@@ -50,7 +50,7 @@ from invoicing.services import (
     update_header,
 )
 
-from .base import CONFLICT, ERRORS, conflicts, today
+from .base import CONFLICT, ERRORS, today
 from .posting import PostingActionsMixin
 
 
@@ -112,14 +112,13 @@ class ContractCreateInvoiceView(APIView):
         contract = get_object_or_404(contracts_visible_to(request.user), pk=pk)
         payload = CreateInvoiceSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        with conflicts():
-            result = create_invoice_for_contract(
-                contract=contract,
-                up_to=payload.validated_data.get("up_to"),
-                invoice_date=payload.validated_data.get("invoice_date") or today(),
-                by=request.user,
-                now=timezone.now(),
-            )
+        result = create_invoice_for_contract(
+            contract=contract,
+            up_to=payload.validated_data.get("up_to"),
+            invoice_date=payload.validated_data.get("invoice_date") or today(),
+            by=request.user,
+            now=timezone.now(),
+        )
         return _billing_response(result)
 
 
@@ -184,14 +183,12 @@ class InvoiceViewSet(
         payload = InvoiceHeaderSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
-        with conflicts():
-            update_header(invoice=invoice, **data)
+        update_header(invoice=invoice, **data)
         return self._read(invoice.pk)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         invoice = self.get_object()
-        with conflicts():
-            delete_draft(invoice=invoice, version=_version_from(request))
+        delete_draft(invoice=invoice, version=_version_from(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -218,13 +215,11 @@ class InvoiceViewSet(
         invoice = self.get_object()
         detail = get_object_or_404(InvoiceDetail, pk=int(detail_id), invoice=invoice)
         if request.method == "DELETE":
-            with conflicts():
-                remove_detail(detail=detail, version=_version_from(request))
+            remove_detail(detail=detail, version=_version_from(request))
             return self._read(invoice.pk)
         payload = DetailUpdateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        with conflicts():
-            update_detail(detail=detail, **payload.validated_data)
+        update_detail(detail=detail, **payload.validated_data)
         return self._read(invoice.pk)
 
     @extend_schema(summary="Confirm the invoice", request=VersionSerializer, responses=_INVOICE)
@@ -238,10 +233,9 @@ class InvoiceViewSet(
         billed actuals written (DOMAIN.md §5); the invoice becomes read-only. A confirmed
         invoice, an empty one or a stale ``version`` is 409."""
         invoice = self.get_object()
-        with conflicts():
-            confirm_invoice(
-                invoice=invoice, by=request.user, at=timezone.now(), version=_version_from(request)
-            )
+        confirm_invoice(
+            invoice=invoice, by=request.user, at=timezone.now(), version=_version_from(request)
+        )
         return self._read(invoice.pk)
 
     @extend_schema(
@@ -263,14 +257,13 @@ class InvoiceViewSet(
         payload.is_valid(raise_exception=True)
         rows = payload.validated_data.get("details")
         remaining = None if rows is None else {r["id"]: r["remaining_quantity"] for r in rows}
-        with conflicts():
-            credit = create_correction(
-                invoice=invoice,
-                remaining=remaining,
-                invoice_date=payload.validated_data.get("invoice_date") or today(),
-                by=request.user,
-                now=timezone.now(),
-            )
+        credit = create_correction(
+            invoice=invoice,
+            remaining=remaining,
+            invoice_date=payload.validated_data.get("invoice_date") or today(),
+            by=request.user,
+            now=timezone.now(),
+        )
         return self._read(credit.pk, code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -310,13 +303,12 @@ class InvoiceViewSet(
             ]
         if errors:
             raise ValidationError(errors)
-        with conflicts():
-            result = invoice_selection(
-                actual_ids=actual_ids,
-                milestone_ids=milestone_ids,
-                contracts=contracts_visible_to(request.user),
-                invoice_date=payload.validated_data.get("invoice_date") or today(),
-                by=request.user,
-                now=timezone.now(),
-            )
+        result = invoice_selection(
+            actual_ids=actual_ids,
+            milestone_ids=milestone_ids,
+            contracts=contracts_visible_to(request.user),
+            invoice_date=payload.validated_data.get("invoice_date") or today(),
+            by=request.user,
+            now=timezone.now(),
+        )
         return _billing_response(result)

@@ -18,7 +18,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,9 +28,10 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from actuals.models import BillingStatus
+from contracts.errors import EXPECTED_ERRORS, error_texts
 from contracts.models import MilestoneStatus
 from contracts.queries import contracts_visible_to, milestones_visible_to
-from contracts.services import MilestoneStateError, mark_milestones_not_ready, mark_milestones_ready
+from contracts.services import mark_milestones_not_ready, mark_milestones_ready
 from contracts.views import Column, table_page
 from invoicing.filters import backlog_rows, backlog_scope, backlog_totals, backlog_visible_to
 from invoicing.forms import (
@@ -41,9 +41,7 @@ from invoicing.forms import (
     MilestoneFilterForm,
 )
 from invoicing.services import (
-    BacklogStateError,
     BillingResult,
-    InvoiceStateError,
     create_invoice_for_contract,
     invoice_selection,
     mark_not_ready,
@@ -51,7 +49,7 @@ from invoicing.services import (
     write_off,
 )
 
-from .common import billing_message, error_texts, form_error_texts, require
+from .common import billing_message, form_error_texts, require
 
 PAGE_SIZE = 50
 
@@ -140,7 +138,7 @@ def _bulk(request: HttpRequest) -> HttpResponse:
             n = write_off(actual_ids=ids, reason=form.cleaned_data["reason"], scope=scope)
             text = ngettext("%(n)d item written off.", "%(n)d items written off.", n)
         messages.success(request, text % {"n": n})
-    except (ValidationError, BacklogStateError, InvoiceStateError, IntegrityError) as exc:
+    except EXPECTED_ERRORS as exc:
         for message in error_texts(exc):
             messages.error(request, message)
     return redirect(back)
@@ -236,7 +234,7 @@ def create_invoice(request: HttpRequest, pk: int) -> HttpResponse:
             by=request.user,
             now=timezone.now(),
         )
-    except (ValidationError, InvoiceStateError, IntegrityError) as exc:
+    except EXPECTED_ERRORS as exc:
         for message in error_texts(exc):
             messages.error(request, message)
         return redirect(back)
@@ -285,7 +283,7 @@ def _milestone_bulk(request: HttpRequest) -> HttpResponse:
                 len(changed),
             )
         messages.success(request, text % {"n": len(changed)})
-    except (ValidationError, MilestoneStateError, InvoiceStateError, IntegrityError) as exc:
+    except EXPECTED_ERRORS as exc:
         for message in error_texts(exc):
             messages.error(request, message)
     return redirect(back)

@@ -2,12 +2,11 @@
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from contracts.api_errors import django_errors
 from invoicing.services import BillingResult
 
 
@@ -15,17 +14,6 @@ def require(request: HttpRequest, *perms: str) -> None:
     """403 unless the user holds every permission."""
     if not request.user.has_perms(perms):
         raise PermissionDenied
-
-
-def error_texts(exc: Exception) -> list[str]:
-    """A service error as sentences a person reads (field-named for validation errors)."""
-    if isinstance(exc, ValidationError):
-        texts = []
-        for field, reasons in django_errors(exc).items():
-            for reason in reasons:
-                texts.append(reason if field == "non_field_errors" else f"{field}: {reason}")
-        return texts
-    return [str(exc)]
 
 
 def form_error_texts(form: Any) -> list[str]:

@@ -20,8 +20,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from contracts.errors import EXPECTED_ERRORS, error_texts
 from contracts.queries import contracts_visible_to
 from contracts.views import Column, table_page
 from invoicing.filters import invoices_visible_to, with_net
@@ -43,7 +42,6 @@ from invoicing.models import (
 )
 from invoicing.queries import invoice_totals
 from invoicing.services import (
-    InvoiceStateError,
     add_fee,
     confirm_invoice,
     create_correction,
@@ -53,7 +51,7 @@ from invoicing.services import (
     update_header,
 )
 
-from .common import error_texts, form_error_texts, require
+from .common import form_error_texts, require
 
 INVOICE_COLUMNS = [
     Column(gettext_lazy("Reference"), "reference", ("pk",)),
@@ -64,8 +62,6 @@ INVOICE_COLUMNS = [
     Column(gettext_lazy("Details"), numeric=True),
     Column(gettext_lazy("Net"), numeric=True),
 ]
-
-_FAILURES = (ValidationError, InvoiceStateError, IntegrityError)
 
 
 def _invoices(request: HttpRequest) -> Any:
@@ -244,7 +240,7 @@ def invoice_header(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         update_header(invoice=invoice, **form.cleaned_data)
         messages.success(request, _("Invoice %(ref)s saved.") % {"ref": invoice})
-    except _FAILURES as exc:
+    except EXPECTED_ERRORS as exc:
         _report(request, exc)
     return redirect("invoicing:invoice-detail", pk=pk)
 
@@ -267,7 +263,7 @@ def detail_edit(request: HttpRequest, pk: int, detail_id: int) -> HttpResponse:
             **form.changes(milestone=bool(detail.milestone_id)),
         )
         messages.success(request, _("Detail saved on invoice %(ref)s.") % {"ref": invoice})
-    except _FAILURES as exc:
+    except EXPECTED_ERRORS as exc:
         _report(request, exc)
     return redirect("invoicing:invoice-detail", pk=pk)
 
@@ -283,7 +279,7 @@ def detail_remove(request: HttpRequest, pk: int, detail_id: int) -> HttpResponse
         messages.success(
             request, _("Detail removed; its item is back in the backlog, ready to invoice.")
         )
-    except _FAILURES as exc:
+    except EXPECTED_ERRORS as exc:
         _report(request, exc)
     return redirect("invoicing:invoice-detail", pk=pk)
 
@@ -301,7 +297,7 @@ def fee_add(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         add_fee(invoice=invoice, **form.cleaned_data)
         messages.success(request, _("Fee added to invoice %(ref)s.") % {"ref": invoice})
-    except _FAILURES as exc:
+    except EXPECTED_ERRORS as exc:
         _report(request, exc)
     return redirect("invoicing:invoice-detail", pk=pk)
 
@@ -316,7 +312,7 @@ def invoice_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             invoice=invoice, by=request.user, at=timezone.now(), version=_version(request)
         )
         messages.success(request, _("Invoice %(ref)s confirmed.") % {"ref": invoice})
-    except _FAILURES as exc:
+    except EXPECTED_ERRORS as exc:
         _report(request, exc)
     return redirect("invoicing:invoice-detail", pk=pk)
 
@@ -329,7 +325,7 @@ def invoice_delete(request: HttpRequest, pk: int) -> HttpResponse:
     reference = str(invoice)
     try:
         delete_draft(invoice=invoice, version=_version(request))
-    except _FAILURES as exc:
+    except EXPECTED_ERRORS as exc:
         _report(request, exc)
         return redirect("invoicing:invoice-detail", pk=pk)
     messages.success(
@@ -389,7 +385,7 @@ def invoice_correct(request: HttpRequest, pk: int) -> HttpResponse:
             by=request.user,
             now=timezone.now(),
         )
-    except _FAILURES as exc:
+    except EXPECTED_ERRORS as exc:
         _report(request, exc)
         return redirect("invoicing:invoice-detail", pk=pk)
     messages.success(

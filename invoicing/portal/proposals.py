@@ -20,7 +20,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from contracts.errors import EXPECTED_ERRORS, error_texts
 from contracts.forms import ListFilterForm
 from contracts.models import Contract, Customer, ItemSalesTaxGroup, SalesTaxGroup
 from contracts.queries import contracts_visible_to
@@ -43,8 +44,6 @@ from invoicing.models import (
 )
 from invoicing.queries import invoice_totals
 from invoicing.services import (
-    InvoiceStateError,
-    PostingNotAllowed,
     effective_accounting_date,
     effective_due_date,
     post_invoice,
@@ -53,13 +52,12 @@ from invoicing.services import (
     update_proposal,
 )
 
-from .common import error_texts, form_error_texts, require
+from .common import form_error_texts, require
 
 #: Seconds between reloads of a running batch's page.
 REFRESH_SECONDS = 3
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-_FAILURES = (ValidationError, InvoiceStateError, PostingNotAllowed, IntegrityError)
 
 
 # --- forms ----------------------------------------------------------------------------------------
@@ -333,7 +331,7 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.changes(),
             )
             messages.success(request, _("Invoice proposal %(ref)s saved.") % {"ref": invoice})
-        except _FAILURES as exc:
+        except EXPECTED_ERRORS as exc:
             for text in error_texts(exc):
                 messages.error(request, text)
         return redirect("invoicing:proposal-detail", pk=pk)
@@ -374,7 +372,7 @@ def proposal_post(request: HttpRequest, pk: int) -> HttpResponse:
             at=timezone.now(),
             version=int(raw) if raw.isdigit() else None,
         )
-    except _FAILURES as exc:
+    except EXPECTED_ERRORS as exc:
         for text in error_texts(exc):
             messages.error(request, text)
         return redirect("invoicing:proposal-detail", pk=pk)

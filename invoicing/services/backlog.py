@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from actuals.models import Actual, ActualType, BillingStatus, BillingType, NteStatus
+from contracts.errors import StateConflict
 
 
-class BacklogStateError(Exception):
+class BacklogStateError(StateConflict):
     """Some selected items cannot take the action (HTTP 409)."""
 
 

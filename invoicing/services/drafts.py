@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from actuals.models import Actual, BillingStatus, BillingType
+from contracts.errors import StateConflict
 from contracts.models import Contract, ContractLine, Milestone, MilestoneStatus
 from contracts.money import round_money
 from invoicing.models import Invoice, InvoiceDetail, InvoiceLine
@@ -31,7 +32,7 @@ from .creation import (
 )
 
 
-class InvoiceStateError(Exception):
+class InvoiceStateError(StateConflict):
     """The invoice's status does not allow the action (HTTP 409)."""
 
 

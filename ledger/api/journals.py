@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contracts.api.base import ModelPermissions, StableOrderingFilter, requires
-from contracts.api_errors import Conflict
 from contracts.models import ItemSalesTaxGroup, SalesTaxGroup
 from ledger import services
 from ledger.models import JournalLine
@@ -122,12 +121,9 @@ class JournalViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def post(self, request: Request, pk: str | None = None) -> Response:
         journal = get_object_or_404(journals_with_totals(), pk=pk)
-        try:
-            result = services.post_journal(
-                journal=journal, posted_by=request.user, posted_at=timezone.now()
-            )
-        except services.LedgerStateError as exc:
-            raise Conflict(str(exc)) from exc
+        result = services.post_journal(
+            journal=journal, posted_by=request.user, posted_at=timezone.now()
+        )
         journal = journals_with_totals().get(pk=journal.pk)
         return Response(
             {
@@ -164,15 +160,12 @@ class JournalLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data = JournalLineUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         given = data.validated_data
-        try:
-            line = services.update_journal_line(
-                line=line,
-                sales_tax_group=given.get("sales_tax_group", line.sales_tax_group),
-                item_sales_tax_group=given.get("item_sales_tax_group", line.item_sales_tax_group),
-                dimension_values=given.get(
-                    "dimension_values", list(line.dimension_values.values_list("pk", flat=True))
-                ),
-            )
-        except services.LedgerStateError as exc:
-            raise Conflict(str(exc)) from exc
+        line = services.update_journal_line(
+            line=line,
+            sales_tax_group=given.get("sales_tax_group", line.sales_tax_group),
+            item_sales_tax_group=given.get("item_sales_tax_group", line.item_sales_tax_group),
+            dimension_values=given.get(
+                "dimension_values", list(line.dimension_values.values_list("pk", flat=True))
+            ),
+        )
         return Response(JournalLineSerializer(self.get_queryset().get(pk=line.pk)).data)

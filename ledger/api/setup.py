@@ -12,7 +12,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contracts.api.base import ModelPermissions, StableOrderingFilter, requires
-from contracts.api_errors import Conflict
 from ledger import services
 from ledger.models import Account, Period
 
@@ -72,15 +71,12 @@ class PeriodViewSet(viewsets.ReadOnlyModelViewSet):
     def _change(self, request: Request, pk: str | None, *, close: bool) -> Response:
         period = get_object_or_404(Period, pk=pk)
         now = timezone.now()
-        try:
-            if close:
-                period = services.close_period(period=period, closed_by=request.user, closed_at=now)
-            else:
-                period = services.reopen_period(
-                    period=period, reopened_by=request.user, reopened_at=now
-                )
-        except services.LedgerStateError as exc:
-            raise Conflict(str(exc)) from exc
+        if close:
+            period = services.close_period(period=period, closed_by=request.user, closed_at=now)
+        else:
+            period = services.reopen_period(
+                period=period, reopened_by=request.user, reopened_at=now
+            )
         return Response(PeriodSerializer(period).data)
 
     @extend_schema(request=None, responses=PeriodSerializer, summary="Close a period")

@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ValidationError
 
+from contracts.errors import StateConflict
+
 
 class LedgerError(ValidationError):
     """Bad input for the ledger: names the field and says what to fix (HTTP 400)."""
@@ -42,7 +44,7 @@ class MissingPostingProfile(LedgerError):
     default_field = "project"
 
 
-class LedgerStateError(Exception):
+class LedgerStateError(StateConflict):
     """The object's state forbids the action (HTTP 409)."""
 
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from contracts.errors import NotAllowed
 from contracts.models import ItemSalesTaxGroup, SalesTaxGroup
 from invoicing.models import (
     Invoice,
@@ -48,7 +49,7 @@ class PostingBlocked(ValidationError):
         return " ".join(m for messages in self.reasons.values() for m in messages)
 
 
-class PostingNotAllowed(Exception):
+class PostingNotAllowed(NotAllowed):
     """This user may not post this invoice (HTTP 403): the confirmer never posts."""
 
 
