@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from actuals.models import Actual, ExpenseEntry, TimeEntry
 
@@ -65,9 +66,14 @@ class ActualAdmin(admin.ModelAdmin):
         "currency",
         "billing_type",
         "billing_status",
-        "nte_status",
     )
-    list_filter = ("actual_type", "transaction_class", "billing_status", "nte_status")
+    list_filter = ("actual_type", "transaction_class", "billing__status", "billing__nte_status")
+    list_select_related = ("project", "customer", "billing")
+
+    @admin.display(description=_("billing status"), ordering="billing__status")
+    def billing_status(self, obj: Actual) -> str:
+        billing = getattr(obj, "billing", None)
+        return billing.get_status_display() if billing else "—"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

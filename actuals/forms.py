@@ -149,7 +149,7 @@ class ActualFilterForm(ApprovalFilterForm):
         label=_("Class"), required=False, choices=[("", "—"), *TransactionClass.choices]
     )
     billing_status = forms.ChoiceField(
-        label=_("Billing status"), required=False, choices=[("", "—"), *BillingStatus.choices[1:]]
+        label=_("Billing status"), required=False, choices=[("", "—"), *BillingStatus.choices]
     )
 
     def apply(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -161,9 +161,13 @@ class ActualFilterForm(ApprovalFilterForm):
             queryset = queryset.filter(transaction_date__gte=self.value("date_from"))
         if self.value("date_to"):
             queryset = queryset.filter(transaction_date__lte=self.value("date_to"))
-        for name in ("actual_type", "transaction_class", "billing_status"):
+        for name, lookup in (
+            ("actual_type", "actual_type"),
+            ("transaction_class", "transaction_class"),
+            ("billing_status", "billing__status"),
+        ):
             if self.value(name):
-                queryset = queryset.filter(**{name: self.value(name)})
+                queryset = queryset.filter(**{lookup: self.value(name)})
         return queryset
 
 

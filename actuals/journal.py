@@ -11,10 +11,13 @@ Which actuals (decisions):
 - every **cost** actual (time → ``time_cost``, expense → ``expense_cost``), reversals
   included;
 - **chargeable unbilled sales** (only T&M lines write unbilled sales) → ``tm_unbilled_sales``,
-  including the reversals written when an approval is cancelled (``billing_status``
+  including the reversals written when an approval is cancelled (the original's billing status
   *cancelled*: negative lines, so WIP and cost go back when they post);
-- **not** the reversal rows written when an invoice is confirmed (``reverses`` set and
-  ``billing_status`` *invoiced*): the accrual is cleared by the invoice's own posting;
+- **not** the reversal rows written when an invoice is confirmed (the original's billing
+  status *invoiced*): the accrual is cleared by the invoice's own posting;
+- **not** written-off items (their value never reaches WIP; a write-off of an item already
+  posted posts it out again), and **not** the hours a credit note brings back to the backlog
+  (``returned_from`` set: the credit note's posting accrues them);
 - **not** non-chargeable or complimentary unbilled sales (never billed, never accrued),
   **not** billed sales (they reach the ledger with the invoice), and **not** actuals of amount
   0 (a missing price: nothing to post, and the ledger refuses a 0 line).
@@ -77,8 +80,13 @@ BATCH_SIZE = 2000
 JOURNALLED = (
     Q(actual_type=ActualType.COST)
     | (
-        Q(actual_type=ActualType.UNBILLED_SALES, billing_type=BillingType.CHARGEABLE)
-        & ~Q(billing_status=BillingStatus.INVOICED, reverses__isnull=False)
+        Q(
+            actual_type=ActualType.UNBILLED_SALES,
+            billing_type=BillingType.CHARGEABLE,
+            returned_from__isnull=True,
+        )
+        & ~Q(billing__status=BillingStatus.WRITTEN_OFF)
+        & ~Q(reverses__billing__status=BillingStatus.INVOICED)
     )
 ) & ~Q(amount=0)
 
@@ -423,7 +431,7 @@ def unbilled_wip_subledger(*, legal_entity: LegalEntity, on_date: dt.date) -> di
             billing_type=BillingType.CHARGEABLE,
             project__legal_entity=legal_entity,
         )
-        .exclude(billing_status=BillingStatus.INVOICED)
+        .exclude(billing__status=BillingStatus.INVOICED)
         .annotate(key=_source_key_of())
         .filter(
             Exists(

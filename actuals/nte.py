@@ -8,19 +8,19 @@ contract customer, contract. At each level with a limit:
 - *already invoiced*: the chargeable billed sales actuals at that level (their reversals, e.g.
   credit notes, are negative and count too);
 - *already in the backlog*: chargeable unbilled actuals not yet invoiced, written off or
-  cancelled (status not ready / ready / on draft) **whose own check passed**. Decision: an
+  cancelled (billing status not ready / ready / on draft) **whose own check passed**. Decision: an
   actual that failed is not counted, because it cannot be invoiced until it passes; this way a
   single large entry does not block the small ones after it, and re-evaluation (in creation
   order) admits failed actuals one by one while the limit allows.
 
-Callers hold the contract's row lock (``lock_contract``) so two approvals on one contract cannot
-both pass the same head-room.
+This module only checks; :mod:`actuals.services.billing` writes the result on the item
+(when it opens an item, and when it re-evaluates failed ones) under the contract's row lock, so
+two approvals on one contract cannot both pass the same head-room.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
@@ -32,7 +32,7 @@ from actuals.models import (
     NteLevel,
     NteStatus,
 )
-from contracts.models import Contract, ContractCustomer
+from contracts.models import ContractCustomer
 from contracts.money import ZERO
 
 
@@ -43,19 +43,13 @@ class NteResult:
     message: str = ""
 
 
-def lock_contract(contract_id: int) -> Contract:
-    """The one row lock that serialises not-to-exceed checks of a contract."""
-    return Contract.objects.select_for_update().get(pk=contract_id)
-
-
 def _counted(scope: Q, *, exclude_pk: int | None) -> Decimal:
     qs = Actual.objects.filter(scope, billing_type=BillingType.CHARGEABLE).filter(
         Q(actual_type=ActualType.BILLED_SALES)
         | Q(
             actual_type=ActualType.UNBILLED_SALES,
-            billing_status__in=BACKLOG_STATUSES,
-            nte_status=NteStatus.OK,
-            reverses__isnull=True,
+            billing__status__in=BACKLOG_STATUSES,
+            billing__nte_status=NteStatus.OK,
         )
     )
     if exclude_pk is not None:
@@ -103,39 +97,3 @@ def check_nte(*, actual: Actual) -> NteResult:
                 },
             )
     return NteResult(NteStatus.OK)
-
-
-def apply_nte(actual: Actual) -> None:
-    result = check_nte(actual=actual)
-    actual.nte_status = result.status
-    actual.nte_failed_level = result.level
-    actual.nte_message = result.message
-
-
-def reevaluate_nte(*, contract: Contract) -> list[Actual]:
-    """Re-check the contract's failed backlog actuals, oldest first (after a limit was raised).
-
-    Returns the actuals whose check now passes. Only the workflow columns change.
-    """
-    cleared: list[Actual] = []
-    with transaction.atomic():
-        lock_contract(contract.pk)
-        failed = (
-            Actual.objects.select_for_update(of=("self",))
-            .filter(
-                contract=contract,
-                actual_type=ActualType.UNBILLED_SALES,
-                nte_status=NteStatus.FAILED,
-                billing_status__in=BACKLOG_STATUSES,
-            )
-            .select_related("line_customer", "contract_line", "contract")
-            .order_by("created_at", "pk")
-        )
-        for actual in failed:
-            before = (actual.nte_status, actual.nte_failed_level, actual.nte_message)
-            apply_nte(actual)
-            if (actual.nte_status, actual.nte_failed_level, actual.nte_message) != before:
-                actual.save(update_fields=["nte_status", "nte_failed_level", "nte_message"])
-            if actual.nte_status == NteStatus.OK:
-                cleared.append(actual)
-    return cleared

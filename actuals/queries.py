@@ -12,9 +12,7 @@ from typing import Any, TypeVar
 from django.db.models import Q, QuerySet, Sum
 
 from actuals.models import (
-    BACKLOG_STATUSES,
     Actual,
-    ActualType,
     EntryStatus,
     ExpenseEntry,
     TimeEntry,
@@ -57,7 +55,9 @@ def can_approve(user: Any, entry: Entry) -> bool:
 
 
 def visible_actuals(user: Any) -> QuerySet[Actual]:
-    qs = Actual.objects.select_related("project", "customer", "role", "category", "resource")
+    qs = Actual.objects.select_related(
+        "project", "customer", "role", "category", "resource", "billing"
+    )
     if not getattr(user, "is_authenticated", False) or not user.has_perm("actuals.view_actual"):
         return qs.none()
     if sees_everything(user):
@@ -79,13 +79,3 @@ def actual_totals(qs: QuerySet[Actual]) -> dict[str, dict[str, tuple[Decimal, De
     ):
         totals[row["actual_type"]][row["currency"]] = (row["quantity"], row["amount"])
     return dict(totals)
-
-
-def unbilled_backlog() -> QuerySet[Actual]:
-    """Unbilled sales actuals still in the backlog (not ready / ready / on a draft), not
-    reversal rows. Served by the partial index ``actual_backlog_idx``."""
-    return Actual.objects.filter(
-        actual_type=ActualType.UNBILLED_SALES,
-        billing_status__in=BACKLOG_STATUSES,
-        reverses__isnull=True,
-    )

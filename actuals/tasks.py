@@ -4,7 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from actuals.journal import import_actuals
-from actuals.nte import reevaluate_nte
+from actuals.services.billing import reevaluate_nte
 from contracts.models import Contract
 
 

@@ -177,9 +177,9 @@ def plain_sql_floor() -> tuple[float, float]:
             """
             INSERT INTO invoicing_invoice (contract_id, contract_customer_id, customer_id,
                 legal_entity_id, currency, status, invoice_date, customer_reference, description,
-                version, created_at, number, payment_reference, pdf, pdf_sha256)
+                version, created_at, number, payment_reference, pdf, pdf_sha256, is_credit_note)
             SELECT k.id, cc.id, cc.customer_id, k.legal_entity_id, k.currency, 'draft',
-                   %(d)s, '', '', 1, now(), '', '', '', ''
+                   %(d)s, '', '', 1, now(), '', '', '', '', false
             FROM contracts_contract k JOIN contracts_contractcustomer cc ON cc.contract_id = k.id;
             INSERT INTO invoicing_invoiceline (invoice_id, contract_line_id, description)
             SELECT i.id, l.id, l.name FROM invoicing_invoice i

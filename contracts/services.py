@@ -8,7 +8,7 @@ leaves nothing behind. Messages name the field (``customers[1].split_percent``) 
 import calendar
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from contracts.errors import StateConflict
 from contracts.models import (
     BillingMethod,
     Contract,
@@ -31,7 +30,6 @@ from contracts.models import (
     LineBillingRule,
     LineCustomer,
     Milestone,
-    MilestoneStatus,
     Project,
     Role,
     SalesTaxGroup,
@@ -416,40 +414,3 @@ def create_milestone(
         for s, part in zip(splits, parts, strict=True)
         if part > 0
     )
-
-
-class MilestoneStateError(StateConflict):
-    """The milestone's status does not allow the change (HTTP 409)."""
-
-
-def _set_milestones(*, milestone_ids: Iterable[int], ready: bool) -> list[Milestone]:
-    from django_fsm import can_proceed
-
-    with transaction.atomic():
-        milestones = list(
-            Milestone.objects.select_for_update().filter(pk__in=list(milestone_ids)).order_by("pk")
-        )
-        for m in milestones:
-            transition = m.mark_ready if ready else m.mark_not_ready
-            if not can_proceed(transition):
-                raise MilestoneStateError(
-                    _("Milestone %(name)s is %(status)s and cannot be marked %(target)s.")
-                    % {
-                        "name": m.name,
-                        "status": m.get_status_display(),
-                        "target": MilestoneStatus.READY.label
-                        if ready
-                        else MilestoneStatus.NOT_READY.label,
-                    }
-                )
-            transition()
-            m.save(update_fields=["status"])
-    return milestones
-
-
-def mark_milestones_ready(*, milestone_ids: Iterable[int]) -> list[Milestone]:
-    return _set_milestones(milestone_ids=milestone_ids, ready=True)
-
-
-def mark_milestones_not_ready(*, milestone_ids: Iterable[int]) -> list[Milestone]:
-    return _set_milestones(milestone_ids=milestone_ids, ready=False)

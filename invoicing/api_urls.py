@@ -23,5 +23,16 @@ urlpatterns = [
         api.ContractCreateInvoiceView.as_view(),
         name="contract-create-invoice",
     ),
+    # A milestone's billing moves (the milestones themselves are the contracts app's routes).
+    path(
+        "milestones/<int:pk>/mark-ready/",
+        api.MilestoneMarkReadyView.as_view(),
+        name="milestone-mark-ready",
+    ),
+    path(
+        "milestones/<int:pk>/mark-not-ready/",
+        api.MilestoneMarkNotReadyView.as_view(),
+        name="milestone-mark-not-ready",
+    ),
     *router.urls,
 ]

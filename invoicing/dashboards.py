@@ -101,7 +101,7 @@ def unbilled_by_contract(user: Any) -> Unbilled:
     """The backlog of my contracts per contract and currency, split by billing status."""
 
     def by_status(status: str) -> Sum:
-        return Sum("amount", filter=Q(billing_status=status))
+        return Sum("amount", filter=Q(billing__status=status))
 
     grouped = list(
         own_backlog(user)
@@ -199,10 +199,10 @@ class NteWarnings:
 
 
 def nte_warnings(user: Any, *, limit: int = NTE_TOP) -> NteWarnings:
-    failed = own_backlog(user).filter(nte_status=NteStatus.FAILED)
+    failed = own_backlog(user).filter(billing__nte_status=NteStatus.FAILED)
     return NteWarnings(
         count=failed.count(),
-        top=list(failed.select_related("contract").order_by("-amount", "pk")[:limit]),
+        top=list(failed.select_related("contract", "billing").order_by("-amount", "pk")[:limit]),
     )
 
 

@@ -8,8 +8,8 @@ the rules live in one place:
   (:func:`contracts.queries.contracts_visible_to`), and anything else is answered as if it did
   not exist (404);
 - **the T&M backlog**: unbilled sales actuals that are chargeable and still in the backlog
-  (*not ready*, *ready*, *on draft*). Written-off, invoiced and cancelled items, and reversal
-  rows (which carry the terminal status of their pair) are not in it;
+  (billing status *not ready*, *ready*, *on draft*). Written-off, invoiced and cancelled items,
+  and reversal rows (which have no billing state) are not in it;
 - **totals** of a filtered backlog: count, quantity and amount per currency in one aggregate
   query (amounts in different currencies are never added).
 """
@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters as df
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from actuals.models import BACKLOG_STATUSES, Actual, ActualType, BillingType, NteStatus
@@ -37,9 +37,9 @@ def backlog_visible_to(user: Any) -> QuerySet[Actual]:
     return Actual.objects.filter(
         actual_type=ActualType.UNBILLED_SALES,
         billing_type=BillingType.CHARGEABLE,
-        billing_status__in=BACKLOG_STATUSES,
+        billing__status__in=BACKLOG_STATUSES,
         contract__in=contracts_visible_to(user).values("pk"),
-    )
+    ).annotate(billing_status=F("billing__status"))
 
 
 def backlog_scope(user: Any) -> QuerySet[Actual]:
@@ -110,7 +110,9 @@ def backlog_rows(ids: list[int]) -> list[Actual]:
     50 rows with their contract, customer, project and resource. Page 2,000 of 100,000 rows
     then costs about what page 1 does.
     """
-    rows = Actual.objects.select_related("contract", "customer", "project", "resource").in_bulk(ids)
+    rows = Actual.objects.select_related(
+        "billing", "contract", "customer", "project", "resource"
+    ).in_bulk(ids)
     return [rows[pk] for pk in ids if pk in rows]
 
 
@@ -127,7 +129,7 @@ def filter_backlog(items: QuerySet[Actual], values: dict[str, Any]) -> QuerySet[
         "resource": "resource",
         "date_from": "transaction_date__gte",
         "date_to": "transaction_date__lte",
-        "billing_status": "billing_status",
+        "billing_status": "billing__status",
     }
     for name, lookup in lookups.items():
         value = values.get(name)
@@ -135,9 +137,9 @@ def filter_backlog(items: QuerySet[Actual], values: dict[str, Any]) -> QuerySet[
             items = items.filter(**{lookup: value})
     nte_failed = values.get("nte_failed")
     if nte_failed is True:
-        items = items.filter(nte_status=NteStatus.FAILED)
+        items = items.filter(billing__nte_status=NteStatus.FAILED)
     elif nte_failed is False:
-        items = items.exclude(nte_status=NteStatus.FAILED)
+        items = items.exclude(billing__nte_status=NteStatus.FAILED)
     return items
 
 
@@ -160,7 +162,9 @@ class BacklogFilter(df.FilterSet):
         help_text=_("Transaction date on or before (YYYY-MM-DD)."),
     )
     billing_status = df.ChoiceFilter(
-        choices=BACKLOG_STATUS_CHOICES, help_text=_("not_ready, ready or on_draft.")
+        field_name="billing__status",
+        choices=BACKLOG_STATUS_CHOICES,
+        help_text=_("not_ready, ready or on_draft."),
     )
     nte_failed = df.BooleanFilter(
         method="filter_nte_failed",
@@ -197,10 +201,8 @@ class InvoiceFilter(df.FilterSet):
     contract = df.NumberFilter(help_text=_("Invoices of this contract (id)."))
     customer = df.NumberFilter(help_text=_("Invoices to this customer (id)."))
     credit_notes = df.BooleanFilter(
-        field_name="corrects",
-        lookup_expr="isnull",
-        exclude=True,
-        help_text=_("true: credit notes only; false: regular invoices only."),
+        field_name="is_credit_note",
+        help_text=_("true: credit notes only; false: invoices only."),
     )
 
     class Meta:

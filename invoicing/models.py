@@ -1,14 +1,16 @@
 """Pro-forma invoices, their lines and details, and invoice runs (DOMAIN.md §4–5).
 
 One document carries the invoice through its life: draft ⇄ in review → confirmed → posted.
-A credit note (corrective invoice) is a new invoice whose ``corrects`` names the one it
-corrects and goes through the same lifecycle.
+A corrective document is a new invoice whose ``corrects`` names the one it corrects and goes
+through the same lifecycle: a **credit note** (``is_credit_note``) credits details of an
+invoice, and a corrected credit note is an invoice again that re-invoices what it credited.
 
 Guarantees kept by PostgreSQL itself:
 
 - an unbilled actual is on at most one invoice detail, ever (``detail_actual_once``): a run
   repeated, two runs at once, or a run racing a manual *create invoice* cannot bill it twice.
-  Credited quantity comes back as a *new* unbilled actual, so the rule holds across credits;
+  Credited quantity comes back as a *new* unbilled actual, so the rule holds across credits,
+  however often a detail is credited;
 - a milestone is on at most one live detail (``detail_milestone_once``: a detail whose
   milestone was credited in full is marked ``credited`` and no longer counts);
 - at most one open (draft / in review) regular invoice per contract × contract customer
@@ -18,7 +20,9 @@ Guarantees kept by PostgreSQL itself:
   the few workflow columns named in the triggers.
 """
 
+import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import django_fsm
 import pgtrigger
@@ -236,6 +240,9 @@ class Invoice(django_fsm.ConcurrentTransitionMixin, models.Model):
         blank=True,
         related_name="invoice",
     )
+    #: A credit note credits details of the invoice it ``corrects``; a corrective document that
+    #: is not a credit note re-invoices what the credit note it corrects credited.
+    is_credit_note = models.BooleanField(_("credit note"), default=False)
     #: The payment reference printed on the invoice (given when posted).
     payment_reference = models.CharField(_("payment reference"), max_length=40, blank=True)
     #: The printed invoice, rendered once when posted and never again (a posted invoice always
@@ -272,6 +279,11 @@ class Invoice(django_fsm.ConcurrentTransitionMixin, models.Model):
             models.CheckConstraint(
                 condition=Q(status=InvoiceStatus.POSTED) | Q(number=""),
                 name="invoice_number_only_when_posted",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_credit_note=False) | Q(corrects__isnull=False),
+                name="invoice_credit_note_corrects",
+                violation_error_message=_("A credit note names the invoice it corrects."),
             ),
         ]
         indexes = [
@@ -314,7 +326,8 @@ class Invoice(django_fsm.ConcurrentTransitionMixin, models.Model):
         return f"PF-{self.pk:06d}" if self.pk else "PF-new"
 
     @property
-    def is_credit_note(self) -> bool:
+    def is_corrective(self) -> bool:
+        """A credit note, or a re-invoice of what a credit note credited."""
         return self.corrects_id is not None
 
     @property
@@ -334,18 +347,37 @@ class Invoice(django_fsm.ConcurrentTransitionMixin, models.Model):
     back_to_draft.alters_data = True  # type: ignore[attr-defined]
 
     @django_fsm.transition(field=status, source=OPEN_STATUSES, target=InvoiceStatus.CONFIRMED)
-    def confirm(self) -> None:
-        pass
+    def confirm(self, *, by: Any, at: dt.datetime) -> None:
+        self.confirmed_by = by
+        self.confirmed_at = at
+        self.version += 1
 
     confirm.alters_data = True  # type: ignore[attr-defined]
 
     @django_fsm.transition(
         field=status, source=InvoiceStatus.CONFIRMED, target=InvoiceStatus.POSTED
     )
-    def post(self) -> None:
-        pass
+    def post(
+        self, *, number: str, payment_reference: str, entry: LedgerEntry, by: Any, at: dt.datetime
+    ) -> None:
+        self.number = number
+        self.payment_reference = payment_reference
+        self.ledger_entry = entry
+        self.posted_by = by
+        self.posted_at = at
+        self.version += 1
 
     post.alters_data = True  # type: ignore[attr-defined]
+
+    def can_be_corrected(self) -> bool:
+        """Confirmed or posted, with something left to correct: a detail still billed (an
+        invoice) or a credited item that can be invoiced again (a credit note). The one
+        predicate the service, the API and the pages use (it queries)."""
+        from invoicing.queries import correctable_details
+
+        return self.status in (InvoiceStatus.CONFIRMED, InvoiceStatus.POSTED) and any(
+            c.available for c in correctable_details(self)
+        )
 
 
 class InvoiceLine(models.Model):
@@ -375,8 +407,19 @@ class InvoiceLine(models.Model):
 class InvoiceDetail(models.Model):
     """One actual, milestone or manual fee on an invoice line, with its editable values.
 
-    On a credit note a detail names the billed actual (or milestone detail) it credits, with a
-    negative quantity and amount: what is credited, not what remains.
+    The links to actuals keep every hour traceable to the detail that billed or credited it:
+
+    - a detail that bills names its unbilled ``actual`` (or ``milestone``); confirmation fills
+      ``billed_actual`` (the billed actual) and ``given_away_actual`` (the non-chargeable
+      remainder, when the quantity was lowered);
+    - a credit-note detail ``credits`` a detail, with a negative quantity and amount (what is
+      credited, not what remains); confirmation fills ``billed_actual`` (the reversal of what
+      was billed), ``remaining_actual`` (the billed actual for what stays, if anything does)
+      and ``returned_actual`` (the unbilled actual that brings the credited quantity back to
+      the backlog). A detail can be credited again and again: what is billed now is the last
+      of its billed and remaining actuals that is not reversed;
+    - a detail of a corrected credit note ``reinvoices`` the credit-note detail whose credited
+      item (its ``returned_actual`` or milestone) it bills again.
     """
 
     invoice = models.ForeignKey(
@@ -412,7 +455,15 @@ class InvoiceDetail(models.Model):
         blank=True,
         related_name="credited_by",
     )
-    #: The billed actual written for this detail on confirmation (the project subledger link).
+    reinvoices = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        verbose_name=_("re-invoices credit detail"),
+        null=True,
+        blank=True,
+        related_name="reinvoiced_by",
+    )
+    #: The billed actual written on confirmation (a credit: the reversal of what was billed).
     billed_actual = models.ForeignKey(
         Actual,
         models.PROTECT,
@@ -420,6 +471,33 @@ class InvoiceDetail(models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+    given_away_actual = models.ForeignKey(
+        Actual,
+        models.PROTECT,
+        verbose_name=_("non-chargeable remainder"),
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    remaining_actual = models.ForeignKey(
+        Actual,
+        models.PROTECT,
+        verbose_name=_("billed actual for what stays"),
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    returned_actual = models.ForeignKey(
+        Actual,
+        models.PROTECT,
+        verbose_name=_("returned to the backlog as"),
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     #: Set on a milestone detail once a credit note credited it in full (the milestone may be
     #: invoiced again).
@@ -491,11 +569,14 @@ class InvoiceDetail(models.Model):
         verbose_name_plural = _("invoice details")
         constraints = [
             models.UniqueConstraint(fields=["actual"], name="detail_actual_once"),
-            models.UniqueConstraint(fields=["credits"], name="detail_credited_once"),
             models.UniqueConstraint(
                 fields=["milestone"],
                 condition=Q(milestone__isnull=False, credits__isnull=True, credited=False),
                 name="detail_milestone_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(credits__isnull=True) | Q(reinvoices__isnull=True, actual__isnull=True),
+                name="detail_credits_or_bills",
             ),
             models.CheckConstraint(
                 condition=Q(transaction_class__in=TransactionClass.values),
@@ -512,7 +593,8 @@ class InvoiceDetail(models.Model):
         ]
         triggers = [
             # Details of a confirmed or posted invoice are read-only; only the workflow flag
-            # ``credited`` and the tax groups (the accountant's proposal edits) may change.
+            # ``credited``, the links confirmation writes and the tax groups (the accountant's
+            # proposal edits) may change.
             pgtrigger.Trigger(
                 name="detail_confirmed_read_only",
                 when=pgtrigger.Before,

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from actuals.api.actuals import BillingStateFields
 from actuals.models import Actual, BillingType
 from invoicing.models import (
     Invoice,
@@ -26,7 +27,7 @@ _MONEY: dict[str, Any] = {"max_digits": 20, "decimal_places": 2}
 # --- backlog ---------------------------------------------------------------------------------
 
 
-class BacklogItemSerializer(serializers.ModelSerializer):
+class BacklogItemSerializer(BillingStateFields, serializers.ModelSerializer):
     contract_number = serializers.CharField(
         source="contract.number", read_only=True, help_text=_("The contract's number.")
     )
@@ -78,10 +79,6 @@ class BacklogItemSerializer(serializers.ModelSerializer):
             "unit_price": {"help_text": _("Sales price per hour or unit (decimal string).")},
             "amount": {"help_text": _("Quantity × price, rounded once (decimal string).")},
             "currency": {"help_text": _("ISO 4217 code of the amount.")},
-            "billing_status": {"help_text": _("not_ready, ready or on_draft.")},
-            "nte_status": {"help_text": _("ok, failed (not-to-exceed), or empty.")},
-            "nte_failed_level": {"help_text": _("The limit that failed, when it failed.")},
-            "nte_message": {"help_text": _("Why the not-to-exceed check failed.")},
             "price_warning": {"help_text": _("Set when no (or two) price lists applied.")},
         }
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from actuals import services as actuals
-from actuals.models import Actual, EntryStatus
+from actuals.models import ActualBilling, EntryStatus
 from invoicing.charts import Category, Series, bar_chart, format_number, nice_scale
 from invoicing.dashboards import chart_months
 from invoicing.models import Invoice
@@ -206,7 +206,7 @@ def pm_world(billing):
     billing.approve_ready("8", day=last_month)
     billing.approve("4", day=this_month)
     [failed] = billing.approve("2", day=this_month)
-    Actual.objects.filter(pk=failed.pk).update(
+    ActualBilling.objects.filter(pk=failed.pk).update(
         nte_status="failed",
         nte_failed_level="line",
         nte_message="Contract line limit 3,000.00 EUR exceeded.",

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 
 from actuals import queries
@@ -9,7 +10,43 @@ from actuals.models import Actual, ActualType, BillingStatus
 from contracts.models import TransactionClass
 
 
-class ActualSerializer(serializers.ModelSerializer):
+class BillingStateFields(serializers.Serializer):
+    """An unbilled actual's billing state (``ActualBilling``), as fields of the actual; empty
+    on actuals that have none (cost, billed sales, reversals)."""
+
+    billing_status = serializers.CharField(
+        source="billing.status",
+        read_only=True,
+        default="",
+        help_text=_("not_ready, ready, on_draft, invoiced, written_off, cancelled, or empty."),
+    )
+    nte_status = serializers.CharField(
+        source="billing.nte_status",
+        read_only=True,
+        default="",
+        help_text=_("ok, failed (not-to-exceed), or empty."),
+    )
+    nte_failed_level = serializers.CharField(
+        source="billing.nte_failed_level",
+        read_only=True,
+        default="",
+        help_text=_("The limit that failed, when it failed."),
+    )
+    nte_message = serializers.CharField(
+        source="billing.nte_message",
+        read_only=True,
+        default="",
+        help_text=_("Why the not-to-exceed check failed."),
+    )
+    write_off_reason = serializers.CharField(
+        source="billing.write_off_reason",
+        read_only=True,
+        default="",
+        help_text=_("Why it was written off."),
+    )
+
+
+class ActualSerializer(BillingStateFields, serializers.ModelSerializer):
     class Meta:
         model = Actual
         fields = (
@@ -50,7 +87,9 @@ class ActualSerializer(serializers.ModelSerializer):
 class ActualFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(field_name="actual_type", choices=ActualType.choices)
     transaction_class = django_filters.ChoiceFilter(choices=TransactionClass.choices)
-    billing_status = django_filters.ChoiceFilter(choices=BillingStatus.choices[1:])
+    billing_status = django_filters.ChoiceFilter(
+        field_name="billing__status", choices=BillingStatus.choices
+    )
     date_from = django_filters.DateFilter(field_name="transaction_date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="transaction_date", lookup_expr="lte")
 

@@ -1,14 +1,14 @@
 """The actuals app's models; public names re-exported here."""
 
-from .actual import (
+from .actual import FINANCIAL_FIELDS, Actual, ActualType, BillingType
+from .billing import (
     BACKLOG_STATUSES,
-    FINANCIAL_FIELDS,
+    BILLING_MOVES,
     ON_INVOICE_STATUSES,
+    UNBILLABLE_STATUSES,
     WORKFLOW_FIELDS,
-    Actual,
-    ActualType,
+    ActualBilling,
     BillingStatus,
-    BillingType,
     NteLevel,
     NteStatus,
 )
@@ -16,11 +16,14 @@ from .entries import EDITABLE_STATES, Entry, EntryStatus, ExpenseEntry, TimeEntr
 
 __all__ = [
     "BACKLOG_STATUSES",
+    "BILLING_MOVES",
     "EDITABLE_STATES",
     "FINANCIAL_FIELDS",
     "ON_INVOICE_STATUSES",
+    "UNBILLABLE_STATUSES",
     "WORKFLOW_FIELDS",
     "Actual",
+    "ActualBilling",
     "ActualType",
     "BillingStatus",
     "BillingType",

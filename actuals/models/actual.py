@@ -1,26 +1,24 @@
 """Project actuals: the immutable financial facts about a project (DOMAIN.md §2, §5).
 
 An actual is written once and never edited or deleted; a mistake is undone by a *reversal*
-row (minus the quantity and amount, ``reverses`` pointing at the original). PostgreSQL keeps
-that promise too (django-pgtrigger): DELETE is refused, and UPDATE is refused when any
-financial column changes. Only the workflow columns may change: ``billing_status``, the
-not-to-exceed columns (``nte_status``, ``nte_failed_level``, ``nte_message``) and
-``write_off_reason``; their history is kept by django-pghistory triggers, so no bulk
-``.update()`` slips past unrecorded.
+row (minus the quantity and amount, ``reverses`` pointing at the original, made by
+:meth:`Actual.reversal`, the one way to reverse an actual). PostgreSQL keeps that promise too
+(django-pgtrigger): UPDATE and DELETE are refused outright. What changes over an unbilled
+sales actual's life (its billing status, its not-to-exceed check, a write-off) lives beside it
+in :class:`~actuals.models.ActualBilling`, a narrow row of its own.
 
 Decisions:
 
-- ``billing_status`` is set only on unbilled sales actuals (empty on cost and billed ones).
-  A reversal row of an unbilled actual carries the terminal status of its pair (``cancelled``
-  when an approval is cancelled, ``invoiced`` when an invoice is confirmed), so the backlog is
-  simply "unbilled, status not ready / ready / on draft".
-- ``nte_status`` is ``ok`` / ``failed`` on chargeable T&M unbilled actuals and empty
-  elsewhere (not applicable).
 - ``contract`` and ``customer`` are denormalized from the line and line customer so that the
   backlog (100,000s of rows) is filtered and invoiced with set-based SQL on indexed columns.
+- ``returned_from`` marks the unbilled actual a credit note writes for the quantity it credits
+  (it names the billed actual it came back from): that actual is accrued in WIP by the credit
+  note's posting, not by the integration journal.
 """
 
-import pghistory
+import datetime as dt
+from typing import Any
+
 import pgtrigger
 from django.db import models
 from django.db.models import Q
@@ -56,37 +54,7 @@ class BillingType(models.TextChoices):
     COMPLIMENTARY = "complimentary", _("Complimentary")
 
 
-class BillingStatus(models.TextChoices):
-    NONE = "", _("—")
-    NOT_READY = "not_ready", _("Not ready")
-    READY = "ready", _("Ready to invoice")
-    ON_DRAFT = "on_draft", _("On draft invoice")
-    INVOICED = "invoiced", _("Invoiced")
-    WRITTEN_OFF = "written_off", _("Written off")
-    CANCELLED = "cancelled", _("Cancelled")
-
-
-#: Unbilled statuses that count as "in the backlog" (not yet invoiced, written off, cancelled).
-BACKLOG_STATUSES = (BillingStatus.NOT_READY, BillingStatus.READY, BillingStatus.ON_DRAFT)
-#: Statuses that mean a sales actual is on an invoice (its approval can no longer be cancelled).
-ON_INVOICE_STATUSES = (BillingStatus.ON_DRAFT, BillingStatus.INVOICED)
-
-
-class NteStatus(models.TextChoices):
-    NOT_APPLICABLE = "", _("—")
-    OK = "ok", _("Within limit")
-    FAILED = "failed", _("Not-to-exceed failed")
-
-
-class NteLevel(models.TextChoices):
-    NONE = "", _("—")
-    LINE_CUSTOMER = "line_customer", _("Line customer")
-    LINE = "line", _("Contract line")
-    CONTRACT_CUSTOMER = "contract_customer", _("Contract customer")
-    CONTRACT = "contract", _("Contract")
-
-
-#: Columns that make up the financial fact; PostgreSQL refuses an UPDATE that changes any.
+#: The columns of the financial fact (all of them: an actual never changes).
 FINANCIAL_FIELDS = (
     "actual_type",
     "transaction_class",
@@ -106,6 +74,7 @@ FINANCIAL_FIELDS = (
     "currency",
     "billing_type",
     "reverses",
+    "returned_from",
     "time_entry",
     "expense_entry",
     "milestone",
@@ -114,25 +83,8 @@ FINANCIAL_FIELDS = (
     "external_description",
     "created_at",
 )
-#: The workflow columns that may change (and whose history pghistory keeps).
-WORKFLOW_FIELDS = (
-    "billing_status",
-    "nte_status",
-    "nte_failed_level",
-    "nte_message",
-    "write_off_reason",
-)
 
 
-@pghistory.track(
-    # Fires only when one of the tracked (workflow) fields changes; stores the new values.
-    # Statement level: one INSERT … SELECT per UPDATE statement, so an invoice run that marks
-    # 100,000 actuals "on draft" records their history without a trigger call per row.
-    pghistory.UpdateEvent("workflow_changed"),
-    fields=list(WORKFLOW_FIELDS),
-    model_name="ActualWorkflowEvent",
-    level=pghistory.Statement,
-)
 class Actual(models.Model):
     actual_type = models.CharField(_("type"), max_length=20, choices=ActualType.choices)
     transaction_class = models.CharField(
@@ -223,29 +175,6 @@ class Actual(models.Model):
         choices=BillingType.choices,
         default=BillingType.CHARGEABLE,
     )
-    billing_status = models.CharField(
-        _("billing status"),
-        max_length=20,
-        choices=BillingStatus.choices,
-        blank=True,
-        default=BillingStatus.NONE,
-    )
-    nte_status = models.CharField(
-        _("not-to-exceed status"),
-        max_length=10,
-        choices=NteStatus.choices,
-        blank=True,
-        default=NteStatus.NOT_APPLICABLE,
-    )
-    nte_failed_level = models.CharField(
-        _("not-to-exceed level failed"),
-        max_length=20,
-        choices=NteLevel.choices,
-        blank=True,
-        default=NteLevel.NONE,
-    )
-    nte_message = models.CharField(_("not-to-exceed message"), max_length=500, blank=True)
-    write_off_reason = models.TextField(_("write-off reason"), blank=True)
     reverses = models.ForeignKey(
         "self",
         models.PROTECT,
@@ -253,6 +182,16 @@ class Actual(models.Model):
         null=True,
         blank=True,
         related_name="reversals",
+        db_index=False,
+    )
+    returned_from = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        verbose_name=_("returned from billed actual"),
+        null=True,
+        blank=True,
+        related_name="returned",
+        db_index=False,
     )
     time_entry = models.ForeignKey(
         TimeEntry,
@@ -302,55 +241,36 @@ class Actual(models.Model):
                 condition=Q(billing_type__in=BillingType.values), name="actual_billing_type_valid"
             ),
             models.CheckConstraint(
-                condition=(
-                    Q(
-                        actual_type=ActualType.UNBILLED_SALES,
-                        billing_status__in=[s for s in BillingStatus.values if s],
-                    )
-                    | (~Q(actual_type=ActualType.UNBILLED_SALES) & Q(billing_status=""))
-                ),
-                name="actual_billing_status_valid",
-                violation_error_message=_(
-                    "Unbilled sales carry a billing status; other actuals carry none."
-                ),
-            ),
-            models.CheckConstraint(
-                condition=Q(nte_status__in=NteStatus.values), name="actual_nte_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=(
-                    Q(nte_status=NteStatus.FAILED) & ~Q(nte_failed_level="")
-                    | ~Q(nte_status=NteStatus.FAILED) & Q(nte_failed_level="")
-                )
-                & Q(nte_failed_level__in=NteLevel.values),
-                name="actual_nte_level_valid",
-                violation_error_message=_("A failed not-to-exceed check names its level."),
-            ),
-            models.CheckConstraint(
                 condition=~(Q(time_entry__isnull=False) & Q(expense_entry__isnull=False)),
                 name="actual_one_source_entry",
             ),
-        ]
-        # Few indexes on purpose: marking 100,000 items "on draft" in an invoice run updates
-        # every index of every row (billing_status is indexed, so no HOT update). Foreign keys
-        # are covered by these composite indexes or are rarely queried alone (db_index=False).
-        indexes = [
-            # The billing backlog: a contract's unbilled rows by status and date.
-            models.Index(
-                fields=["contract", "billing_status", "transaction_date"],
-                name="actual_backlog_idx",
-                condition=Q(actual_type=ActualType.UNBILLED_SALES),
+            models.CheckConstraint(
+                condition=Q(returned_from__isnull=True)
+                | Q(actual_type=ActualType.UNBILLED_SALES, reverses__isnull=True),
+                name="actual_returned_is_unbilled",
             ),
+        ]
+        # Few indexes: every approval and confirmation inserts here, and the backlog is read
+        # through the narrow ActualBilling rows. Foreign keys are covered by these or are
+        # rarely queried alone (db_index=False).
+        indexes = [
             models.Index(fields=["project", "transaction_date"], name="actual_project_date_idx"),
-            models.Index(fields=["line_customer", "nte_status"], name="actual_nte_idx"),
+            models.Index(fields=["contract", "actual_type"], name="actual_contract_idx"),
+            models.Index(fields=["line_customer"], name="actual_line_customer_idx"),
+            models.Index(
+                fields=["reverses"],
+                name="actual_reverses_idx",
+                condition=Q(reverses__isnull=False),
+            ),
+            models.Index(
+                fields=["returned_from"],
+                name="actual_returned_from_idx",
+                condition=Q(returned_from__isnull=False),
+            ),
         ]
         triggers = [
             pgtrigger.Protect(name="actual_no_delete", operation=pgtrigger.Delete),
-            pgtrigger.Protect(
-                name="actual_financial_columns_immutable",
-                operation=pgtrigger.Update,
-                condition=pgtrigger.AnyChange(*FINANCIAL_FIELDS),
-            ),
+            pgtrigger.Protect(name="actual_immutable", operation=pgtrigger.Update),
         ]
 
     def __str__(self) -> str:
@@ -362,3 +282,20 @@ class Actual(models.Model):
     @property
     def is_reversal(self) -> bool:
         return self.reverses_id is not None
+
+    def derived(self, **changes: Any) -> "Actual":
+        """A new (unsaved) actual with this one's facts, changed where named (e.g. the billed
+        actual an invoice writes for an unbilled one). Identity, reversal and return links are
+        never copied."""
+        attnames = (
+            self._meta.get_field(name).attname  # type: ignore[union-attr]
+            for name in FINANCIAL_FIELDS
+            if name not in ("reverses", "returned_from")
+        )
+        return Actual(**{**{a: getattr(self, a) for a in attnames}, **changes})
+
+    def reversal(self, *, at: dt.datetime) -> "Actual":
+        """The (unsaved) row that undoes this one: minus its quantity and amount."""
+        return self.derived(
+            quantity=-self.quantity, amount=-self.amount, reverses=self, created_at=at
+        )

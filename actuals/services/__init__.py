@@ -1,7 +1,6 @@
 """Writes of the actuals app (entries, approval, import); public names re-exported here."""
 
 from actuals.importing import ImportRefused, import_time_entries
-from actuals.nte import reevaluate_nte
 
 from .approval import (
     ApprovalResult,
@@ -11,6 +10,7 @@ from .approval import (
     approve_time_entry,
     cancel_approval,
 )
+from .billing import BillingStateError, reevaluate_nte
 from .entries import (
     create_expense_entry,
     create_time_entry,
@@ -27,6 +27,7 @@ from .errors import EntryStateError, NotAuthorError
 
 __all__ = [
     "ApprovalResult",
+    "BillingStateError",
     "CancelResult",
     "EntryStateError",
     "ImportRefused",

@@ -23,14 +23,17 @@ who and when, then write the actuals:
 
 3. on a **fixed-price** line, or with no covering line: cost only.
 
-Chargeable unbilled actuals are checked against the not-to-exceed limits (:mod:`actuals.nte`)
-under the contract's row lock. A missing or ambiguous price list gives price 0 and a warning,
+The unbilled actuals enter the backlog *not ready* through
+:func:`actuals.services.billing.open_items`, which checks the chargeable ones against the not-to-exceed limits (:mod:`actuals.nte`) under
+the contract's row lock. A missing or ambiguous price list gives price 0 and a warning,
 stored on the actual (``price_warning``) and returned in :class:`ApprovalResult`.
 
-``cancel_approval`` reverses every live actual of the entry (a row of minus its quantity and
-amount, ``reverses`` = the original), marks the unbilled originals and their reversals
-*cancelled*, and puts the entry back to *returned* with the reason — refused while any of its
-sales actuals is on a draft or confirmed invoice.
+``cancel_approval`` reverses every live actual of the entry (:meth:`Actual.reversal`: a row of
+minus its quantity and amount, ``reverses`` = the original), moves the unbilled originals to
+*cancelled* (:func:`actuals.services.billing.cancel`), and puts the entry back to *returned*
+with the reason — refused while any of its sales actuals is on a draft invoice or written off,
+and once any of it was invoiced (a credit note brings invoiced hours back to the backlog as
+new items: write those off instead).
 """
 
 import datetime as dt
@@ -44,10 +47,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from actuals import nte
 from actuals.models import (
-    ON_INVOICE_STATUSES,
     Actual,
+    ActualBilling,
     ActualType,
     BillingStatus,
     BillingType,
@@ -69,6 +71,7 @@ from actuals.pricing import (
 from contracts.models import BillingMethod, ContractLine, LineCustomer
 from contracts.money import round_money
 
+from . import billing
 from .errors import EntryStateError
 
 E = TypeVar("E", TimeEntry, ExpenseEntry)
@@ -87,6 +90,17 @@ class ApprovalResult:
     @property
     def unbilled(self) -> list[Actual]:
         return [a for a in self.actuals if a.actual_type == ActualType.UNBILLED_SALES]
+
+
+#: Billing statuses an unbilled actual can be cancelled from (its approval cancelled).
+_CANCELLABLE = (BillingStatus.NOT_READY, BillingStatus.READY)
+
+
+def _billing(actual: Actual) -> ActualBilling | None:
+    try:
+        return actual.billing
+    except ActualBilling.DoesNotExist:
+        return None
 
 
 @dataclass
@@ -155,7 +169,6 @@ def _sales_actuals(
                     amount=a_part,
                     currency=currency,
                     billing_type=billing_type,
-                    billing_status=BillingStatus.NOT_READY,
                     price_warning=warning,
                 )
             )
@@ -239,14 +252,10 @@ def _approve_locked(
             warning=sales_price.warning,
             created_at=approved_at,
         )
-        if any(a.billing_type == BillingType.CHARGEABLE for a in sales):
-            nte.lock_contract(line.contract_id)
-        for actual in sales:
-            if actual.billing_type == BillingType.CHARGEABLE:
-                nte.apply_nte(actual)
-                if actual.nte_status == NteStatus.FAILED:
-                    result.warnings.append(actual.nte_message)
-            actual.save()
+        Actual.objects.bulk_create(sales)
+        for item in billing.open_items(sales):
+            if item.nte_status == NteStatus.FAILED:
+                result.warnings.append(item.nte_message)
         rows.extend(sales)
     result.actuals = rows
     return result
@@ -347,64 +356,28 @@ def cancel_approval(
             )
         link = "time_entry" if isinstance(locked, TimeEntry) else "expense_entry"
         originals = list(
-            Actual.objects.select_for_update(of=("self",))
-            .filter(**{link: locked}, reverses__isnull=True, reversals__isnull=True)
+            Actual.objects.filter(**{link: locked}, reverses__isnull=True, reversals__isnull=True)
+            .select_related("billing")
             .order_by("pk")
         )
-        on_invoice = [
+        stuck = [
             a
             for a in originals
-            if a.actual_type == ActualType.BILLED_SALES or a.billing_status in ON_INVOICE_STATUSES
+            if getattr(_billing(a), "status", BillingStatus.NOT_READY) not in _CANCELLABLE
         ]
-        if on_invoice:
+        if (
+            stuck
+            or Actual.objects.filter(**{link: locked}, actual_type=ActualType.BILLED_SALES).exists()
+        ):
             raise EntryStateError(
                 _(
                     "The approval of entry %(pk)s cannot be cancelled: %(n)d of its sales "
-                    "actuals are on an invoice. Remove them from the draft, or credit the "
-                    "invoice, first."
+                    "actuals are on an invoice or written off. Remove them from the draft or "
+                    "reverse the write-off first; hours once invoiced can only be credited."
                 )
-                % {"pk": locked.pk, "n": len(on_invoice)}
+                % {"pk": locked.pk, "n": len(stuck) or 1}
             )
-        reversals: list[Actual] = []
-        for original in originals:
-            is_unbilled = original.actual_type == ActualType.UNBILLED_SALES
-            reversal = Actual(
-                **{
-                    f: getattr(original, f)
-                    for f in (
-                        "actual_type",
-                        "transaction_class",
-                        "project_id",
-                        "task_id",
-                        "contract_id",
-                        "contract_line_id",
-                        "line_customer_id",
-                        "customer_id",
-                        "resource_id",
-                        "role_id",
-                        "category_id",
-                        "transaction_date",
-                        "unit_price",
-                        "currency",
-                        "billing_type",
-                        "time_entry_id",
-                        "expense_entry_id",
-                        "milestone_id",
-                        "description",
-                        "external_description",
-                    )
-                },
-                quantity=-original.quantity,
-                amount=-original.amount,
-                reverses=original,
-                billing_status=BillingStatus.CANCELLED if is_unbilled else BillingStatus.NONE,
-                created_at=at,
-            )
-            reversal.save()
-            reversals.append(reversal)
-            if is_unbilled:
-                original.billing_status = BillingStatus.CANCELLED
-                original.save(update_fields=["billing_status"])
+        reversals = billing.cancel(actuals=originals, at=at)
         locked.cancel_approval()
         locked.return_comment = reason.strip() or _("Approval cancelled.")
         locked.returned_by = by

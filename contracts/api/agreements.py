@@ -15,11 +15,10 @@ from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contracts.api.base import ModelPermissions, StableOrderingFilter, requires
+from contracts.api.base import ModelPermissions, StableOrderingFilter
 from contracts.api_errors import Conflict
 from contracts.filters import (
     ContractFilter,
@@ -58,8 +57,6 @@ from contracts.services import (
     create_contract,
     create_milestone,
     generate_invoice_schedule,
-    mark_milestones_not_ready,
-    mark_milestones_ready,
 )
 
 ERRORS = {
@@ -268,9 +265,9 @@ class MilestoneViewSet(
     """Fixed-price milestones, one row per line customer (the amount is split when created).
 
     POST ``{line, name, milestone_date, amount, external_description}`` answers with the rows
-    created. ``mark-ready`` / ``mark-not-ready`` move a milestone between not ready and ready
-    (project managers, own contracts); any other state is 409. PATCH (name, date, invoice
-    text) only before the milestone is on an invoice; DELETE only while not ready.
+    created. PATCH (name, date, invoice text) only before the milestone is on an invoice;
+    DELETE only while not ready. Its billing moves (``mark-ready`` / ``mark-not-ready``) are
+    the billing app's (:mod:`invoicing.api.backlog`), beside the backlog's.
     """
 
     queryset = Milestone.objects.all()
@@ -322,31 +319,3 @@ class MilestoneViewSet(
         if instance.status != MilestoneStatus.NOT_READY:
             raise Conflict(_("Only a milestone that is not ready can be deleted."))
         instance.delete()
-
-    def _transition(self, *, ready: bool) -> Response:
-        milestone = self.get_object()
-        service = mark_milestones_ready if ready else mark_milestones_not_ready
-        service(milestone_ids=[milestone.pk])
-        return Response(MilestoneSerializer(self._rows([milestone.pk]).get()).data)
-
-    @_MILESTONE_ACTION
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="mark-ready",
-        permission_classes=[requires("contracts.view_milestone", "contracts.mark_milestone_ready")],
-    )
-    def mark_ready(self, request: Request, pk: str | None = None) -> Response:
-        """Mark the milestone ready to invoice (from not ready)."""
-        return self._transition(ready=True)
-
-    @_MILESTONE_ACTION
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="mark-not-ready",
-        permission_classes=[requires("contracts.view_milestone", "contracts.mark_milestone_ready")],
-    )
-    def mark_not_ready(self, request: Request, pk: str | None = None) -> Response:
-        """Take the milestone back to not ready (from ready)."""
-        return self._transition(ready=False)

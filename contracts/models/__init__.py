@@ -1,6 +1,7 @@
 """The contracts app's models; public names re-exported here."""
 
 from .agreements import (
+    MILESTONE_MOVES,
     BillingMethod,
     Contract,
     ContractCustomer,
@@ -31,6 +32,7 @@ from .masterdata import (
 from .pricing import CategoryPrice, PriceList, PriceListKind, PricingMethod, RolePrice
 
 __all__ = [
+    "MILESTONE_MOVES",
     "BillingMethod",
     "CategoryPrice",
     "Contract",

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from contracts.money import money_field, percent_field
+from contracts.moves import moves_trigger, starts_in_trigger
 
 from .masterdata import Customer, ExpenseCategory, LegalEntity, Project, Role, SalesTaxGroup, Task
 
@@ -378,9 +379,35 @@ class MilestoneStatus(models.TextChoices):
     INVOICED = "invoiced", _("Invoiced")
 
 
+_M = MilestoneStatus
+#: A milestone's allowed moves and the transition (and billing-service verb) that makes each
+#: (DOMAIN.md §4): not ready ⇄ ready → on a draft → invoiced; a removed detail or a deleted
+#: draft releases it to ready; a full credit puts it back to ready. PostgreSQL refuses any
+#: other move (:func:`contracts.moves.moves_trigger`).
+MILESTONE_MOVES: dict[tuple[str, str], str] = {
+    (_M.NOT_READY, _M.READY): "mark_ready",
+    (_M.READY, _M.NOT_READY): "mark_not_ready",
+    (_M.READY, _M.ON_DRAFT): "claim",
+    (_M.ON_DRAFT, _M.READY): "release",
+    (_M.ON_DRAFT, _M.INVOICED): "invoice",
+    (_M.INVOICED, _M.READY): "credit",
+}
+
+
+def _source(verb: str) -> str:
+    return next(a for (a, _b), v in MILESTONE_MOVES.items() if v == verb)
+
+
+def _target(verb: str) -> str:
+    return next(b for (_a, b), v in MILESTONE_MOVES.items() if v == verb)
+
+
 class Milestone(django_fsm.ConcurrentTransitionMixin, models.Model):
     """A fixed-price billing point of one line customer (the milestone's amount is split over
-    the line's customers when it is created, one row each)."""
+    the line's customers when it is created, one row each).
+
+    Its status moves only by its transitions (a protected FSM field), which the billing service
+    (:mod:`actuals.services.billing`) calls; each sets its own fields."""
 
     line = models.ForeignKey(
         ContractLine, models.CASCADE, verbose_name=_("line"), related_name="milestones"
@@ -400,6 +427,16 @@ class Milestone(django_fsm.ConcurrentTransitionMixin, models.Model):
         default=MilestoneStatus.NOT_READY,
         protected=True,
     )
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    ready_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        verbose_name=_("marked ready by"),
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    invoiced_at = models.DateTimeField(_("invoiced at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("milestone")
@@ -414,23 +451,58 @@ class Milestone(django_fsm.ConcurrentTransitionMixin, models.Model):
                 name="milestone_amount_positive",
                 violation_error_message=_("A milestone amount must be more than 0."),
             ),
+            models.CheckConstraint(
+                condition=Q(status=MilestoneStatus.INVOICED) | Q(invoiced_at__isnull=True),
+                name="milestone_invoiced_at_when_invoiced",
+            ),
+        ]
+        triggers = [
+            moves_trigger(name="milestone_moves", column="status", moves=MILESTONE_MOVES),
+            starts_in_trigger(
+                name="milestone_starts_not_ready", column="status", states=[_M.NOT_READY]
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.milestone_date})"
 
+    @django_fsm.transition(field=status, source=_source("mark_ready"), target=_target("mark_ready"))
+    def mark_ready(self, *, by: object, at: dt.datetime) -> None:
+        self.ready_by = by  # type: ignore[assignment]
+        self.status_changed_at = at
+
     @django_fsm.transition(
-        field=status, source=MilestoneStatus.NOT_READY, target=MilestoneStatus.READY
+        field=status, source=_source("mark_not_ready"), target=_target("mark_not_ready")
     )
-    def mark_ready(self) -> None:
-        pass
+    def mark_not_ready(self, *, at: dt.datetime) -> None:
+        self.ready_by = None
+        self.status_changed_at = at
+
+    @django_fsm.transition(field=status, source=_source("claim"), target=_target("claim"))
+    def claim(self, *, at: dt.datetime) -> None:
+        """Put on a draft invoice."""
+        self.status_changed_at = at
+
+    @django_fsm.transition(field=status, source=_source("release"), target=_target("release"))
+    def release(self, *, at: dt.datetime) -> None:
+        """Taken off its draft (detail removed, draft deleted): ready again."""
+        self.status_changed_at = at
+
+    @django_fsm.transition(field=status, source=_source("invoice"), target=_target("invoice"))
+    def invoice(self, *, at: dt.datetime) -> None:
+        """Its invoice was confirmed."""
+        self.invoiced_at = at
+        self.status_changed_at = at
+
+    @django_fsm.transition(field=status, source=_source("credit"), target=_target("credit"))
+    def credit(self, *, at: dt.datetime) -> None:
+        """Credited in full by a confirmed credit note: ready to be invoiced again."""
+        self.invoiced_at = None
+        self.status_changed_at = at
 
     mark_ready.alters_data = True  # type: ignore[attr-defined]
-
-    @django_fsm.transition(
-        field=status, source=MilestoneStatus.READY, target=MilestoneStatus.NOT_READY
-    )
-    def mark_not_ready(self) -> None:
-        pass
-
     mark_not_ready.alters_data = True  # type: ignore[attr-defined]
+    claim.alters_data = True  # type: ignore[attr-defined]
+    release.alters_data = True  # type: ignore[attr-defined]
+    invoice.alters_data = True  # type: ignore[attr-defined]
+    credit.alters_data = True  # type: ignore[attr-defined]

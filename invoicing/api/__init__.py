@@ -1,7 +1,7 @@
 """The billing REST API (v1): backlog, invoices, invoice runs; routes in
 :mod:`invoicing.api_urls`."""
 
-from .backlog import BacklogViewSet
+from .backlog import BacklogViewSet, MilestoneMarkNotReadyView, MilestoneMarkReadyView
 from .documents import InvoicePdfView
 from .invoices import ContractCreateInvoiceView, InvoiceViewSet
 from .posting import PostingBatchViewSet
@@ -13,5 +13,7 @@ __all__ = [
     "InvoicePdfView",
     "InvoiceRunViewSet",
     "InvoiceViewSet",
+    "MilestoneMarkNotReadyView",
+    "MilestoneMarkReadyView",
     "PostingBatchViewSet",
 ]

@@ -1,4 +1,5 @@
-"""``/api/v1/backlog/``: the T&M billing backlog and its bulk actions (DOMAIN.md §4–5).
+"""``/api/v1/backlog/``: the T&M billing backlog and its bulk actions (DOMAIN.md §4–5), and
+a milestone's ``mark-ready`` / ``mark-not-ready``.
 
 Reading needs ``actuals.view_actual``; the bulk actions ``actuals.manage_backlog`` (project
 managers). A project manager sees, and acts on, the items of their own contracts only; ids of
@@ -8,17 +9,31 @@ anything else are answered as unknown (400 naming them), never acted on.
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import ngettext
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from actuals.models import Actual
+from actuals.services.billing import (
+    mark_milestones_not_ready,
+    mark_milestones_ready,
+    mark_not_ready,
+    mark_ready,
+    reverse_write_off,
+    write_off,
+)
 from contracts.api.base import StableOrderingFilter, requires
+from contracts.models import Milestone
+from contracts.queries import milestones_visible_to
+from contracts.serializers import MilestoneSerializer
 from invoicing.filters import (
     BacklogFilter,
     backlog_rows,
@@ -33,7 +48,6 @@ from invoicing.serializers import (
     BacklogPageSerializer,
     BacklogTotalsSerializer,
 )
-from invoicing.services import mark_not_ready, mark_ready, write_off
 
 from .base import CONFLICT, ERRORS
 
@@ -121,9 +135,22 @@ class BacklogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             text = ngettext(
                 "%(n)d item marked not ready.", "%(n)d items marked not ready.", changed
             )
+        elif verb == "reverse_write_off":
+            changed = reverse_write_off(
+                actual_ids=ids, scope=scope, by=request.user, at=timezone.now()
+            )
+            text = ngettext(
+                "%(n)d write-off reversed: the item is back in the backlog, not ready.",
+                "%(n)d write-offs reversed: the items are back in the backlog, not ready.",
+                changed,
+            )
         else:
             changed = write_off(
-                actual_ids=ids, reason=payload.validated_data.get("reason", ""), scope=scope
+                actual_ids=ids,
+                reason=payload.validated_data.get("reason", ""),
+                scope=scope,
+                by=request.user,
+                at=timezone.now(),
             )
             text = ngettext("%(n)d item written off.", "%(n)d items written off.", changed)
         return Response({"changed": changed, "detail": text % {"n": changed}})
@@ -158,5 +185,52 @@ class BacklogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         permission_classes=[requires("actuals.view_actual", "actuals.manage_backlog")],
     )
     def write_off(self, request: Request) -> Response:
-        """Write the items off (never billed); ``reason`` is required and kept on each."""
+        """Write the items off (never billed); ``reason`` is required and kept on each. What
+        the journal had posted into WIP is posted out to the write-off account."""
         return self._act(request, "write_off")
+
+    @_ACTION
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="reverse-write-off",
+        permission_classes=[requires("actuals.view_actual", "actuals.manage_backlog")],
+    )
+    def reverse_write_off(self, request: Request) -> Response:
+        """Bring written-off items back to the backlog (not ready), reversing their write-off
+        posting; refused once the write-off's period is closed."""
+        return self._act(request, "reverse_write_off")
+
+
+class _MilestoneMove(APIView):
+    """A milestone's move by the project manager (own contracts; others are 404)."""
+
+    permission_classes = [requires("contracts.view_milestone", "contracts.mark_milestone_ready")]
+    ready: bool
+
+    def post(self, request: Request, pk: int) -> Response:
+        milestone = get_object_or_404(milestones_visible_to(request.user), pk=pk)
+        if self.ready:
+            mark_milestones_ready(milestone_ids=[milestone.pk], by=request.user, at=timezone.now())
+        else:
+            mark_milestones_not_ready(milestone_ids=[milestone.pk], at=timezone.now())
+        row = Milestone.objects.select_related("line", "line_customer__contract_customer")
+        return Response(MilestoneSerializer(row.get(pk=milestone.pk)).data)
+
+
+@extend_schema(
+    summary="Mark a milestone ready to invoice (from not ready)",
+    request=None,
+    responses={200: MilestoneSerializer, **ERRORS, **CONFLICT},
+)
+class MilestoneMarkReadyView(_MilestoneMove):
+    ready = True
+
+
+@extend_schema(
+    summary="Take a milestone back to not ready (from ready)",
+    request=None,
+    responses={200: MilestoneSerializer, **ERRORS, **CONFLICT},
+)
+class MilestoneMarkNotReadyView(_MilestoneMove):
+    ready = False

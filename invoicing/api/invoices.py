@@ -188,7 +188,7 @@ class InvoiceViewSet(
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         invoice = self.get_object()
-        delete_draft(invoice=invoice, version=_version_from(request))
+        delete_draft(invoice=invoice, at=timezone.now(), version=_version_from(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -215,7 +215,7 @@ class InvoiceViewSet(
         invoice = self.get_object()
         detail = get_object_or_404(InvoiceDetail, pk=int(detail_id), invoice=invoice)
         if request.method == "DELETE":
-            remove_detail(detail=detail, version=_version_from(request))
+            remove_detail(detail=detail, at=timezone.now(), version=_version_from(request))
             return self._read(invoice.pk)
         payload = DetailUpdateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

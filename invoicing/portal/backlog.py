@@ -28,10 +28,16 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from actuals.models import BillingStatus
+from actuals.services.billing import (
+    mark_milestones_not_ready,
+    mark_milestones_ready,
+    mark_not_ready,
+    mark_ready,
+    write_off,
+)
 from contracts.errors import EXPECTED_ERRORS, error_texts
 from contracts.models import MilestoneStatus
 from contracts.queries import contracts_visible_to, milestones_visible_to
-from contracts.services import mark_milestones_not_ready, mark_milestones_ready
 from contracts.views import Column, table_page
 from invoicing.filters import backlog_rows, backlog_scope, backlog_totals, backlog_visible_to
 from invoicing.forms import (
@@ -44,9 +50,6 @@ from invoicing.services import (
     BillingResult,
     create_invoice_for_contract,
     invoice_selection,
-    mark_not_ready,
-    mark_ready,
-    write_off,
 )
 
 from .common import billing_message, form_error_texts, require
@@ -135,7 +138,13 @@ def _bulk(request: HttpRequest) -> HttpResponse:
             n = mark_not_ready(actual_ids=ids, scope=scope)
             text = ngettext("%(n)d item marked not ready.", "%(n)d items marked not ready.", n)
         else:
-            n = write_off(actual_ids=ids, reason=form.cleaned_data["reason"], scope=scope)
+            n = write_off(
+                actual_ids=ids,
+                reason=form.cleaned_data["reason"],
+                scope=scope,
+                by=user,
+                at=timezone.now(),
+            )
             text = ngettext("%(n)d item written off.", "%(n)d items written off.", n)
         messages.success(request, text % {"n": n})
     except EXPECTED_ERRORS as exc:
@@ -149,7 +158,7 @@ def _contracts_to_invoice(user: Any) -> list[dict[str, Any]]:
     rows: dict[int, dict[str, Any]] = {}
     for r in (
         backlog_visible_to(user)
-        .filter(billing_status=BillingStatus.READY)
+        .filter(billing__status=BillingStatus.READY)
         .order_by()
         .values("contract", "currency")
         .annotate(n=Count("pk"), amount=Sum("amount"))
@@ -269,14 +278,14 @@ def _milestone_bulk(request: HttpRequest) -> HttpResponse:
             return _after_billing(request, result, back)
         require(request, "contracts.mark_milestone_ready")
         if action == "ready":
-            changed = mark_milestones_ready(milestone_ids=ids)
+            changed = mark_milestones_ready(milestone_ids=ids, by=request.user, at=timezone.now())
             text = ngettext(
                 "%(n)d milestone marked ready to invoice.",
                 "%(n)d milestones marked ready to invoice.",
                 len(changed),
             )
         else:
-            changed = mark_milestones_not_ready(milestone_ids=ids)
+            changed = mark_milestones_not_ready(milestone_ids=ids, at=timezone.now())
             text = ngettext(
                 "%(n)d milestone marked not ready.",
                 "%(n)d milestones marked not ready.",

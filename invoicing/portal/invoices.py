@@ -275,7 +275,7 @@ def detail_remove(request: HttpRequest, pk: int, detail_id: int) -> HttpResponse
     invoice = _get(request, pk)
     detail = get_object_or_404(InvoiceDetail, pk=detail_id, invoice=invoice)
     try:
-        remove_detail(detail=detail, version=_version(request))
+        remove_detail(detail=detail, at=timezone.now(), version=_version(request))
         messages.success(
             request, _("Detail removed; its item is back in the backlog, ready to invoice.")
         )
@@ -324,7 +324,7 @@ def invoice_delete(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _get(request, pk)
     reference = str(invoice)
     try:
-        delete_draft(invoice=invoice, version=_version(request))
+        delete_draft(invoice=invoice, at=timezone.now(), version=_version(request))
     except EXPECTED_ERRORS as exc:
         _report(request, exc)
         return redirect("invoicing:invoice-detail", pk=pk)

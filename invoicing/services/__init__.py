@@ -1,8 +1,7 @@
 """Writes of the billing app: backlog actions, drafts, confirmation and correction, runs."""
 
-from .backlog import BacklogStateError, mark_not_ready, mark_ready, write_off
 from .confirmation import confirm_invoice, create_correction
-from .creation import BillingResult, bill_ready_items, claim_for_contracts, claim_selection
+from .creation import BillingResult, bill_ready_items
 from .drafts import (
     InvoiceStateError,
     StaleInvoice,
@@ -31,7 +30,6 @@ from .posting import (
 from .runs import execute_run, start_run
 
 __all__ = [
-    "BacklogStateError",
     "BillingResult",
     "InvoiceStateError",
     "MissingJournalPosting",
@@ -40,8 +38,6 @@ __all__ = [
     "StaleInvoice",
     "add_fee",
     "bill_ready_items",
-    "claim_for_contracts",
-    "claim_selection",
     "confirm_invoice",
     "create_correction",
     "create_invoice_for_contract",
@@ -51,8 +47,6 @@ __all__ = [
     "effective_due_date",
     "execute_run",
     "invoice_selection",
-    "mark_not_ready",
-    "mark_ready",
     "missing_journal_postings",
     "post_invoice",
     "posting_blockers",
@@ -63,5 +57,4 @@ __all__ = [
     "update_detail",
     "update_header",
     "update_proposal",
-    "write_off",
 ]

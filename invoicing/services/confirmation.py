@@ -1,27 +1,36 @@
-"""Confirming an invoice, and correcting a confirmed one with a credit note (DOMAIN.md §5).
+"""Confirming an invoice, and correcting a confirmed one (DOMAIN.md §5).
 
-**Confirm** (one way; django-fsm-2 ``confirm``), for every detail of a regular invoice:
+**Confirm** (one way; django-fsm-2 ``confirm``). The billing service writes the actuals
+(:func:`actuals.services.billing.invoice` and :func:`~actuals.services.billing.credit`); this
+module says, per detail, what the invoice billed or credited, and keeps the links:
 
-- T&M: the unbilled actual is reversed (a row of minus its quantity and amount, *invoiced*)
-  and marked *invoiced*; a billed actual is written for the quantity, price, amount and
-  billing type on the invoice; if the quantity was lowered, the remainder is written as a
-  non-chargeable billed actual at the invoice's unit price, so the value given away stays
-  visible (worked example 4);
+- T&M: the unbilled actual is reversed and *invoiced*; a billed actual is written for the
+  quantity, price, amount and billing type on the invoice, and a lowered quantity's remainder
+  as a non-chargeable billed actual (worked example 4);
 - milestones: a billed actual of the milestone amount; the milestone becomes *invoiced*;
 - manual fees: a billed actual of class *fee*.
 
 Milestones and fees have no project of their own: their billed actual is booked on the first
 project (lowest id) the contract line covers.
 
-**Correct**: :func:`create_correction` makes a credit-note draft from a confirmed (or posted)
-invoice, for all or chosen details, stating the quantity that **stays billed** (0 = credit
-all; milestones are credited in full only; with no choice, every detail not corrected yet is
-credited in full). Each credit detail carries minus the credited
-quantity and the amount ``round(remaining × price) − billed amount``. On confirmation the
-original billed actual is reversed, a billed actual for the remaining quantity is written,
-and the credited quantity returns to the backlog as a new chargeable unbilled actual, *not
-ready* (the manager decides when to bill it again); a credited milestone is *ready* again.
-Fees credited do not return to the backlog (they never came from it).
+**Correct an invoice**: :func:`create_correction` makes a credit-note draft for all or chosen
+details, stating per detail the quantity that **stays billed** (0 = credit all; milestones are
+credited in full only; with no choice, everything still billed is credited in full). A detail
+can be corrected again and again until nothing of it is billed: each credit works on what is
+billed *now* (:func:`invoicing.queries.billed_now`). Each credit detail carries minus the
+credited quantity and the amount ``round(stays × price) − billed amount``; one open credit note
+per detail at a time. On confirmation the billed actual is reversed, a billed actual for what
+stays is written, and the credited quantity returns to the backlog as a new chargeable unbilled
+actual, *not ready* (the manager decides when to bill it again); a credited milestone is *ready*
+again. Fees credited do not return to the backlog (they never came from it).
+
+**Correct a credit note**: a new invoice that ``corrects`` it and re-invoices, per chosen credit
+detail, what it credited: the hours it brought back to the backlog (claimed from there, so they
+are billed once), the milestone it made ready again, or the fee it credited. It is an ordinary
+draft from then on (edit, confirm, post).
+
+Whether a document can be corrected at all is one predicate, :meth:`Invoice.can_be_corrected`
+(:func:`invoicing.queries.correctable_details`), used here, by the API and by the pages.
 """
 
 import datetime as dt
@@ -34,51 +43,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from actuals.models import Actual, ActualType, BillingStatus, BillingType, NteStatus
-from contracts.models import ContractLineScope, Milestone, MilestoneStatus
+from actuals.services import billing
+from contracts.models import ContractLineScope
 from contracts.money import round_money
 from invoicing.models import Invoice, InvoiceDetail, InvoiceLine, InvoiceStatus
+from invoicing.queries import Correctable, billed_now, correctable_details
 
 from .drafts import InvoiceStateError, lock_invoice
-
-#: The columns a billed actual copies from the unbilled actual it bills.
-_COPIED = (
-    "transaction_class",
-    "project_id",
-    "task_id",
-    "contract_id",
-    "contract_line_id",
-    "line_customer_id",
-    "customer_id",
-    "resource_id",
-    "role_id",
-    "category_id",
-    "transaction_date",
-    "currency",
-    "time_entry_id",
-    "expense_entry_id",
-    "milestone_id",
-    "description",
-    "external_description",
-)
-
-
-def _copy(actual: Actual, **values: Any) -> Actual:
-    return Actual(**{f: getattr(actual, f) for f in _COPIED}, **values)
-
-
-def _reversal(actual: Actual, *, at: dt.datetime, billing_status: str) -> Actual:
-    return _copy(
-        actual,
-        actual_type=actual.actual_type,
-        quantity=-actual.quantity,
-        unit_price=actual.unit_price,
-        amount=-actual.amount,
-        billing_type=actual.billing_type,
-        billing_status=billing_status,
-        reverses=actual,
-        created_at=at,
-    )
 
 
 def _line_projects(invoice: Invoice) -> dict[int, int]:
@@ -93,136 +64,83 @@ def _line_projects(invoice: Invoice) -> dict[int, int]:
     return projects
 
 
-def _billed_without_source(
-    detail: InvoiceDetail, *, invoice: Invoice, project_id: int, at: dt.datetime
-) -> Actual:
-    return Actual(
-        actual_type=ActualType.BILLED_SALES,
-        transaction_class=detail.transaction_class,
-        project_id=project_id,
-        contract_id=invoice.contract_id,
-        contract_line_id=detail.line.contract_line_id,
-        customer_id=invoice.customer_id,
-        milestone_id=detail.milestone_id,
-        transaction_date=detail.transaction_date,
-        quantity=detail.quantity,
-        unit_price=detail.unit_price,
-        amount=detail.amount,
-        currency=detail.currency,
-        billing_type=detail.billing_type,
-        description=detail.description,
-        external_description=detail.external_description,
-        created_at=at,
-    )
-
-
 def _confirm_regular(invoice: Invoice, details: list[InvoiceDetail], at: dt.datetime) -> None:
     projects = _line_projects(invoice)
-    unbilled = {
-        a.pk: a
-        for a in Actual.objects.select_for_update().filter(
-            pk__in=[d.actual_id for d in details if d.actual_id]
+    items = []
+    for detail in details:
+        common: dict[str, Any] = {
+            "key": detail.pk,
+            "quantity": detail.quantity,
+            "unit_price": detail.unit_price,
+            "amount": detail.amount,
+            "billing_type": detail.billing_type,
+        }
+        if detail.actual is not None:
+            items.append(billing.InvoicedItem(actual=detail.actual, **common))
+            continue
+        source = {
+            "transaction_class": detail.transaction_class,
+            "project_id": projects[detail.line.contract_line_id],
+            "contract_id": invoice.contract_id,
+            "contract_line_id": detail.line.contract_line_id,
+            "customer_id": invoice.customer_id,
+            "transaction_date": detail.transaction_date,
+            "currency": detail.currency,
+            "description": detail.description,
+            "external_description": detail.external_description,
+        }
+        items.append(
+            billing.InvoicedItem(milestone_id=detail.milestone_id, source=source, **common)
         )
-    }
-    new_rows: list[Actual] = []
-    billed_for: dict[int, Actual] = {}
+    written = billing.invoice(items=items, at=at)
     for detail in details:
-        if detail.actual_id:
-            source = unbilled[detail.actual_id]
-            new_rows.append(_reversal(source, at=at, billing_status=BillingStatus.INVOICED))
-            billed = _copy(
-                source,
-                actual_type=ActualType.BILLED_SALES,
-                quantity=detail.quantity,
-                unit_price=detail.unit_price,
-                amount=detail.amount,
-                billing_type=detail.billing_type,
-                created_at=at,
-            )
-            new_rows.append(billed)
-            if detail.quantity < source.quantity:
-                remainder = source.quantity - detail.quantity
-                new_rows.append(
-                    _copy(
-                        source,
-                        actual_type=ActualType.BILLED_SALES,
-                        quantity=remainder,
-                        unit_price=detail.unit_price,
-                        amount=round_money(remainder * detail.unit_price, source.currency),
-                        billing_type=BillingType.NON_CHARGEABLE,
-                        created_at=at,
-                    )
-                )
-        else:
-            billed = _billed_without_source(
-                detail, invoice=invoice, project_id=projects[detail.line.contract_line_id], at=at
-            )
-            new_rows.append(billed)
-        billed_for[detail.pk] = billed
-    Actual.objects.bulk_create(new_rows)
-    Actual.objects.filter(pk__in=list(unbilled)).update(billing_status=BillingStatus.INVOICED)
-    Milestone.objects.filter(pk__in=[d.milestone_id for d in details if d.milestone_id]).update(
-        status=MilestoneStatus.INVOICED
-    )
-    for detail in details:
-        detail.billed_actual = billed_for[detail.pk]
-    InvoiceDetail.objects.bulk_update(details, ["billed_actual"])
+        detail.billed_actual = written[detail.pk].billed
+        detail.given_away_actual = written[detail.pk].given_away
+    InvoiceDetail.objects.bulk_update(details, ["billed_actual", "given_away_actual"])
 
 
 def _confirm_credit(invoice: Invoice, details: list[InvoiceDetail], at: dt.datetime) -> None:
-    credited_ids = [d.credits_id for d in details if d.credits_id is not None]
     originals = {
         d.pk: d
-        for d in InvoiceDetail.objects.select_related("billed_actual").filter(pk__in=credited_ids)
+        for d in InvoiceDetail.objects.select_related("billed_actual").filter(
+            pk__in=[d.credits_id for d in details]
+        )
     }
-    new_rows: list[Actual] = []
-    reversal_for: dict[int, Actual] = {}
-    credited_milestones: list[int] = []
+    now = billed_now(list(originals.values()))
+    items = []
     for detail in details:
         assert detail.credits_id is not None  # every detail of a credit note credits one
+        billed = now[detail.credits_id]
+        if billed is None or billed.quantity != detail.original_quantity:
+            raise InvoiceStateError(
+                _(
+                    "Credit note %(ref)s credits what was billed when it was made, and that "
+                    "changed since (another credit note was confirmed): delete this draft and "
+                    "correct the invoice again."
+                )
+                % {"ref": invoice}
+            )
         original = originals[detail.credits_id]
-        billed = original.billed_actual
-        assert billed is not None  # a confirmed detail always has its billed actual
-        reversal = _reversal(billed, at=at, billing_status=BillingStatus.NONE)
-        new_rows.append(reversal)
-        reversal_for[detail.pk] = reversal
-        credited = -detail.quantity
-        remaining = billed.quantity - credited
-        if original.milestone_id:
-            credited_milestones.append(original.milestone_id)
-            continue
-        if remaining > 0:
-            new_rows.append(
-                _copy(
-                    billed,
-                    actual_type=ActualType.BILLED_SALES,
-                    quantity=remaining,
-                    unit_price=billed.unit_price,
-                    amount=round_money(remaining * billed.unit_price, billed.currency),
-                    billing_type=billed.billing_type,
-                    created_at=at,
-                )
+        items.append(
+            billing.CreditedItem(
+                key=detail.pk,
+                billed=billed,
+                stays=billed.quantity + detail.quantity,
+                returns=original.actual_id is not None,
+                milestone_id=original.milestone_id,
             )
-        if original.actual_id and credited > 0:
-            new_rows.append(
-                _copy(
-                    billed,
-                    actual_type=ActualType.UNBILLED_SALES,
-                    quantity=credited,
-                    unit_price=billed.unit_price,
-                    amount=round_money(credited * billed.unit_price, billed.currency),
-                    billing_type=BillingType.CHARGEABLE,
-                    billing_status=BillingStatus.NOT_READY,
-                    nte_status=NteStatus.OK,
-                    created_at=at,
-                )
-            )
-    Actual.objects.bulk_create(new_rows)
-    Milestone.objects.filter(pk__in=credited_milestones).update(status=MilestoneStatus.READY)
-    InvoiceDetail.objects.filter(pk__in=credited_ids, milestone__isnull=False).update(credited=True)
+        )
+    written = billing.credit(items=items, at=at)
     for detail in details:
-        detail.billed_actual = reversal_for[detail.pk]
-    InvoiceDetail.objects.bulk_update(details, ["billed_actual"])
+        detail.billed_actual = written[detail.pk].reversal
+        detail.remaining_actual = written[detail.pk].remaining
+        detail.returned_actual = written[detail.pk].returned
+    InvoiceDetail.objects.bulk_update(
+        details, ["billed_actual", "remaining_actual", "returned_actual"]
+    )
+    InvoiceDetail.objects.filter(
+        pk__in=[d.credits_id for d in details], milestone__isnull=False
+    ).update(credited=True)
 
 
 def confirm_invoice(
@@ -239,7 +157,9 @@ def confirm_invoice(
                 % {"ref": locked, "status": locked.get_status_display()}
             )
         details = list(
-            InvoiceDetail.objects.select_related("line").filter(invoice=locked).order_by("pk")
+            InvoiceDetail.objects.select_related("line", "actual")
+            .filter(invoice=locked)
+            .order_by("pk")
         )
         if not details:
             raise InvoiceStateError(
@@ -247,15 +167,30 @@ def confirm_invoice(
                 % {"ref": locked}
             )
         if locked.is_credit_note:
+            # The invoice it corrects is locked too: two credit notes of one detail confirm
+            # one after the other, and the second sees what the first credited.
+            lock_invoice(invoice_id=locked.corrects_id)  # type: ignore[arg-type]
             _confirm_credit(locked, details, at)
         else:
             _confirm_regular(locked, details, at)
-        locked.confirm()
-        locked.confirmed_at = at
-        locked.confirmed_by = by
-        locked.version += 1
+        locked.confirm(by=by, at=at)
         locked.save()
         return locked
+
+
+def _refuse_unavailable(
+    wanted: Mapping[int, Decimal], rows: dict[int, Correctable], original: Invoice
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for pk in wanted:
+        row = rows.get(pk)
+        if row is None:
+            errors[f"details[{pk}]"] = [
+                _("This detail is not on invoice %(ref)s.") % {"ref": original}
+            ]
+        elif row.blocked:
+            errors[f"details[{pk}]"] = [row.blocked]
+    return errors
 
 
 def create_correction(
@@ -266,106 +201,199 @@ def create_correction(
     by: Any,
     now: dt.datetime,
 ) -> Invoice:
-    """A credit-note draft for ``invoice``. ``remaining`` maps detail id → the quantity that
-    stays billed (``None``: every detail not corrected yet, all credited)."""
+    """A correction of ``invoice`` (see the module): of an invoice, a credit-note draft where
+    ``remaining`` maps detail id → the quantity that stays billed; of a credit note, an invoice
+    draft that re-invoices the chosen credit details in full (``remaining`` maps them to 0).
+    ``None``: everything that can be corrected, in full."""
     with transaction.atomic(durable=True):
-        original = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        original = lock_invoice(invoice_id=invoice.pk)
         if original.status not in (InvoiceStatus.CONFIRMED, InvoiceStatus.POSTED):
             raise InvoiceStateError(
                 _("Only a confirmed or posted invoice can be corrected; %(ref)s is %(status)s.")
                 % {"ref": original, "status": original.get_status_display()}
             )
-        if original.is_credit_note:
-            raise InvoiceStateError(_("A credit note cannot itself be corrected."))
-        details = {
-            d.pk: d
-            for d in InvoiceDetail.objects.select_related("billed_actual", "line").filter(
-                invoice=original
-            )
-        }
-        already = set(
-            InvoiceDetail.objects.filter(credits__in=list(details)).values_list(
-                "credits_id", flat=True
-            )
-        )
+        rows = {c.detail.pk: c for c in correctable_details(original)}
         wanted = (
             dict(remaining)
             if remaining is not None
-            else {pk: Decimal(0) for pk in details if pk not in already}
+            else {pk: Decimal(0) for pk, c in rows.items() if c.available}
         )
-        errors: dict[str, list[str]] = {}
-        for pk, stays in wanted.items():
-            key = f"details[{pk}]"
-            detail = details.get(pk)
-            if detail is None:
-                errors[key] = [_("This detail is not on invoice %(ref)s.") % {"ref": original}]
-            elif pk in already:
-                errors[key] = [_("This detail has already been corrected.")]
-            elif stays < 0:
-                errors[key] = [_("The quantity that stays billed may not be negative.")]
-            elif stays > detail.quantity:
-                errors[key] = [
-                    _("Only %(q)s was billed: you cannot correct more than was billed.")
-                    % {"q": detail.quantity}
-                ]
-            elif detail.milestone_id and stays != 0:
-                errors[key] = [_("A milestone is credited in full: the quantity staying is 0.")]
-            elif stays == detail.quantity:
-                errors[key] = [_("Nothing to correct: the whole quantity stays billed.")]
         if not wanted:
-            errors["details"] = [_("Choose at least one detail to correct.")]
+            raise ValidationError(
+                {
+                    "details": [
+                        _("Nothing on %(ref)s can be corrected any more.") % {"ref": original}
+                    ]
+                }
+            )
+        errors = _refuse_unavailable(wanted, rows, original)
+        if original.is_credit_note:
+            errors.update(
+                {
+                    f"details[{pk}]": [
+                        _(
+                            "A credit note is corrected in full per detail (0 stays credited): "
+                            "lower the quantity on the new draft to invoice less."
+                        )
+                    ]
+                    for pk, stays in wanted.items()
+                    if stays != 0 and f"details[{pk}]" not in errors
+                }
+            )
+        else:
+            errors.update(_quantity_errors(wanted, rows))
         if errors:
             raise ValidationError(errors)
-        credit = Invoice.objects.create(
-            contract_id=original.contract_id,
-            contract_customer_id=original.contract_customer_id,
-            customer_id=original.customer_id,
-            legal_entity_id=original.legal_entity_id,
-            currency=original.currency,
-            invoice_date=invoice_date,
-            customer_reference=original.customer_reference,
-            description=_("Credit note for invoice %(ref)s") % {"ref": original},
-            corrects=original,
-            created_at=now,
-            created_by=by,
+        if original.is_credit_note:
+            return _reinvoice(original, [rows[pk] for pk in sorted(wanted)], invoice_date, by, now)
+        return _credit_note(original, wanted, rows, invoice_date, by, now)
+
+
+def _quantity_errors(
+    wanted: Mapping[int, Decimal], rows: dict[int, Correctable]
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for pk, stays in wanted.items():
+        key, row = f"details[{pk}]", rows.get(pk)
+        if row is None or row.blocked:
+            continue
+        if stays < 0:
+            errors[key] = [_("The quantity that stays billed may not be negative.")]
+        elif stays > row.quantity:
+            errors[key] = [
+                _("Only %(q)s is billed: you cannot correct more than is billed.")
+                % {"q": row.quantity}
+            ]
+        elif row.detail.milestone_id and stays != 0:
+            errors[key] = [_("A milestone is credited in full: the quantity staying is 0.")]
+        elif stays == row.quantity:
+            errors[key] = [_("Nothing to correct: the whole quantity stays billed.")]
+    return errors
+
+
+def _new_document(
+    original: Invoice, *, credit_note: bool, invoice_date: dt.date, by: Any, now: dt.datetime
+) -> Invoice:
+    description = (
+        _("Credit note for invoice %(ref)s")
+        if credit_note
+        else _("Invoiced again after credit note %(ref)s")
+    )
+    return Invoice.objects.create(
+        contract_id=original.contract_id,
+        contract_customer_id=original.contract_customer_id,
+        customer_id=original.customer_id,
+        legal_entity_id=original.legal_entity_id,
+        currency=original.currency,
+        invoice_date=invoice_date,
+        customer_reference=original.customer_reference,
+        description=description % {"ref": original},
+        corrects=original,
+        is_credit_note=credit_note,
+        created_at=now,
+        created_by=by,
+    )
+
+
+def _line_for(
+    document: Invoice, detail: InvoiceDetail, lines: dict[int, InvoiceLine]
+) -> InvoiceLine:
+    if detail.line.contract_line_id not in lines:
+        lines[detail.line.contract_line_id] = InvoiceLine.objects.create(
+            invoice=document,
+            contract_line_id=detail.line.contract_line_id,
+            description=detail.line.description,
         )
-        lines: dict[int, InvoiceLine] = {}
-        new_details = []
-        for pk, stays in sorted(wanted.items()):
-            detail = details[pk]
-            billed = detail.billed_actual
-            assert billed is not None
-            if detail.line.contract_line_id not in lines:
-                lines[detail.line.contract_line_id] = InvoiceLine.objects.create(
-                    invoice=credit,
-                    contract_line_id=detail.line.contract_line_id,
-                    description=detail.line.description,
-                )
-            credited = detail.quantity - stays
-            new_details.append(
-                InvoiceDetail(
-                    invoice=credit,
-                    line=lines[detail.line.contract_line_id],
-                    transaction_class=detail.transaction_class,
-                    credits=detail,
-                    milestone_id=detail.milestone_id,
-                    transaction_date=detail.transaction_date,
-                    resource_id=detail.resource_id,
-                    role_id=detail.role_id,
-                    category_id=detail.category_id,
-                    original_quantity=detail.quantity,
-                    quantity=-credited,
-                    unit_price=detail.unit_price,
-                    amount=round_money(stays * detail.unit_price, detail.currency) - billed.amount
-                    if not detail.milestone_id
-                    else -billed.amount,
-                    currency=detail.currency,
-                    billing_type=detail.billing_type,
-                    sales_tax_group_id=detail.sales_tax_group_id,
-                    item_sales_tax_group_id=detail.item_sales_tax_group_id,
-                    description=detail.description,
-                    external_description=detail.external_description,
-                )
+    return lines[detail.line.contract_line_id]
+
+
+def _copied(detail: InvoiceDetail) -> dict[str, Any]:
+    """What a correction's detail shows as the detail it corrects does."""
+    return {
+        "transaction_class": detail.transaction_class,
+        "transaction_date": detail.transaction_date,
+        "resource_id": detail.resource_id,
+        "role_id": detail.role_id,
+        "category_id": detail.category_id,
+        "currency": detail.currency,
+        "billing_type": detail.billing_type,
+        "sales_tax_group_id": detail.sales_tax_group_id,
+        "item_sales_tax_group_id": detail.item_sales_tax_group_id,
+        "description": detail.description,
+        "external_description": detail.external_description,
+    }
+
+
+def _credit_note(
+    original: Invoice,
+    wanted: Mapping[int, Decimal],
+    rows: dict[int, Correctable],
+    invoice_date: dt.date,
+    by: Any,
+    now: dt.datetime,
+) -> Invoice:
+    credit = _new_document(original, credit_note=True, invoice_date=invoice_date, by=by, now=now)
+    lines: dict[int, InvoiceLine] = {}
+    new_details = []
+    for pk, stays in sorted(wanted.items()):
+        row = rows[pk]
+        detail, billed = row.detail, row.billed
+        assert billed is not None  # a detail that can be credited is billed
+        new_details.append(
+            InvoiceDetail(
+                invoice=credit,
+                line=_line_for(credit, detail, lines),
+                credits=detail,
+                milestone_id=detail.milestone_id,
+                original_quantity=billed.quantity,
+                quantity=-(billed.quantity - stays),
+                unit_price=billed.unit_price,
+                amount=round_money(stays * billed.unit_price, billed.currency) - billed.amount,
+                **_copied(detail),
             )
-        InvoiceDetail.objects.bulk_create(new_details)
-        return credit
+        )
+    InvoiceDetail.objects.bulk_create(new_details)
+    return credit
+
+
+def _reinvoice(
+    credit_note: Invoice, rows: list[Correctable], invoice_date: dt.date, by: Any, now: dt.datetime
+) -> Invoice:
+    document = _new_document(
+        credit_note, credit_note=False, invoice_date=invoice_date, by=by, now=now
+    )
+    lines: dict[int, InvoiceLine] = {}
+    new_details = []
+    for row in rows:
+        detail = row.detail
+        returned = detail.returned_actual
+        quantity = returned.quantity if returned is not None else row.quantity
+        price = returned.unit_price if returned is not None else detail.unit_price
+        amount = (
+            returned.amount
+            if returned is not None
+            else -detail.amount
+            if detail.milestone_id
+            else round_money(quantity * price, detail.currency)
+        )
+        new_details.append(
+            InvoiceDetail(
+                invoice=document,
+                line=_line_for(document, detail, lines),
+                reinvoices=detail,
+                actual=returned,
+                milestone_id=detail.milestone_id,
+                original_quantity=quantity,
+                quantity=quantity,
+                unit_price=price,
+                amount=amount,
+                **_copied(detail),
+            )
+        )
+    billing.claim(
+        actual_ids=[d.actual.pk for d in new_details if d.actual is not None],
+        milestone_ids=[d.milestone_id for d in new_details if d.milestone_id],
+        at=now,
+    )
+    InvoiceDetail.objects.bulk_create(new_details)
+    return document

@@ -14,22 +14,18 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from actuals.models import Actual, BillingStatus, BillingType
+from actuals.models import BillingType
+from actuals.services import billing
+from actuals.services.billing import ClaimScope
 from contracts.errors import StateConflict
-from contracts.models import Contract, ContractLine, Milestone, MilestoneStatus
+from contracts.models import Contract, ContractLine
 from contracts.money import round_money
 from invoicing.models import Invoice, InvoiceDetail, InvoiceLine
 
-from .creation import (
-    BillingResult,
-    bill_ready_items,
-    claim_for_contracts,
-    claim_selection,
-    fixed_item_group_id,
-)
+from .creation import BillingResult, bill_ready_items, fixed_item_group_id
 
 
 class InvoiceStateError(StateConflict):
@@ -79,7 +75,7 @@ def create_invoice_for_contract(
     draft per contract customer (joining an open draft where there is one)."""
     with transaction.atomic(durable=True):
         return bill_ready_items(
-            claim=claim_for_contracts(contract_ids=[contract.pk], up_to=up_to),
+            scope=ClaimScope(contract_ids=[contract.pk], up_to=up_to),
             invoice_date=invoice_date,
             now=now,
             user_id=by.pk,
@@ -101,10 +97,10 @@ def invoice_selection(
         raise ValidationError({"ids": [_("Select at least one ready item.")]})
     with transaction.atomic(durable=True):
         return bill_ready_items(
-            claim=claim_selection(
-                actual_ids=actual_ids,
-                milestone_ids=milestone_ids,
-                contract_ids=list(contracts.values_list("pk", flat=True)),
+            scope=ClaimScope(
+                contract_ids=_contracts_of(actual_ids, milestone_ids, contracts),
+                actual_ids=list(actual_ids),
+                milestone_ids=list(milestone_ids),
             ),
             invoice_date=invoice_date,
             now=now,
@@ -112,35 +108,53 @@ def invoice_selection(
         )
 
 
-def _release(details: QuerySet[InvoiceDetail]) -> int:
-    """Put the details' actuals and milestones back to ready, then delete the details."""
-    actual_ids = [a for a in details.values_list("actual_id", flat=True) if a]
-    milestone_ids = [m for m in details.values_list("milestone_id", flat=True) if m]
-    Actual.objects.filter(pk__in=actual_ids, billing_status=BillingStatus.ON_DRAFT).update(
-        billing_status=BillingStatus.READY
+def _contracts_of(
+    actual_ids: Sequence[int], milestone_ids: Sequence[int], contracts: QuerySet[Contract]
+) -> list[int]:
+    """The contracts (among those the caller may bill) that the selected items belong to."""
+    from actuals.models import ActualBilling
+    from contracts.models import Milestone
+
+    return list(
+        contracts.filter(
+            Q(
+                pk__in=ActualBilling.objects.filter(actual_id__in=list(actual_ids)).values(
+                    "contract"
+                )
+            )
+            | Q(
+                pk__in=Milestone.objects.filter(pk__in=list(milestone_ids)).values("line__contract")
+            )
+        ).values_list("pk", flat=True)
     )
-    Milestone.objects.filter(pk__in=milestone_ids, status=MilestoneStatus.ON_DRAFT).update(
-        status=MilestoneStatus.READY
+
+
+def _release(details: QuerySet[InvoiceDetail], at: dt.datetime) -> int:
+    """Put the details' actuals and milestones back to ready, then delete the details."""
+    billing.release(
+        actual_ids=[a for a in details.values_list("actual_id", flat=True) if a],
+        milestone_ids=[m for m in details.values_list("milestone_id", flat=True) if m],
+        at=at,
     )
     count, _deleted = details.delete()
     return count
 
 
-def delete_draft(*, invoice: Invoice, version: int | None = None) -> None:
+def delete_draft(*, invoice: Invoice, at: dt.datetime, version: int | None = None) -> None:
     """Delete a draft (or in-review) invoice; every item goes back to the backlog as ready."""
     with transaction.atomic(durable=True):
         locked = lock_invoice(invoice_id=invoice.pk, version=version)
         _require_open(locked)
-        _release(InvoiceDetail.objects.filter(invoice=locked))
+        _release(InvoiceDetail.objects.filter(invoice=locked), at)
         locked.delete()
 
 
-def remove_detail(*, detail: InvoiceDetail, version: int | None = None) -> Invoice:
+def remove_detail(*, detail: InvoiceDetail, at: dt.datetime, version: int | None = None) -> Invoice:
     """Remove one detail; its actual or milestone goes back to the backlog as ready."""
     with transaction.atomic(durable=True):
         invoice = lock_invoice(invoice_id=detail.invoice_id, version=version)
         _require_open(invoice)
-        _release(InvoiceDetail.objects.filter(pk=detail.pk))
+        _release(InvoiceDetail.objects.filter(pk=detail.pk), at)
         InvoiceLine.objects.filter(invoice=invoice, details__isnull=True).delete()
         _touch(invoice)
         return invoice

@@ -28,10 +28,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
+from actuals.services.billing import ClaimScope
 from contracts.models import InvoiceScheduleEntry, ScheduleStatus
 from invoicing.models import InvoiceRun, InvoiceRunFailure, RunStatus
 
-from .creation import BillingResult, bill_ready_items, claim_for_contracts
+from .creation import BillingResult, bill_ready_items
 from .posting import failure_reason
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def _bill_batch(
             for line_id, cut_off in cut_offs.get(cid, {}).items()
         }
         result = bill_ready_items(
-            claim=claim_for_contracts(
+            scope=ClaimScope(
                 contract_ids=contract_ids,
                 line_cut_offs=line_cut_offs,
                 milestones_up_to=run.run_date,

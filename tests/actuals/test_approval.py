@@ -37,8 +37,8 @@ def test_worked_example_1_cost_and_unbilled_sales(world):
     ]
     unbilled = result.unbilled[0]
     assert unbilled.unit_price == D("200.0000")
-    assert unbilled.billing_status == BillingStatus.NOT_READY
-    assert unbilled.nte_status == NteStatus.OK
+    assert unbilled.billing.status == BillingStatus.NOT_READY
+    assert unbilled.billing.nte_status == NteStatus.OK
     assert unbilled.customer == world.project.customer
     assert result.cost[0].currency == "EUR"
     entry.refresh_from_db()
@@ -119,7 +119,8 @@ def test_role_non_chargeable_on_the_line_gives_a_non_chargeable_unbilled_actual(
         (ActualType.COST, BillingType.NON_CHARGEABLE, D("8.00"), D("800.00")),
         (ActualType.UNBILLED_SALES, BillingType.NON_CHARGEABLE, D("8.00"), D("1600.00")),
     ]
-    assert Actual.objects.get(time_entry=entry, actual_type="unbilled_sales").nte_status == ""
+    unbilled = Actual.objects.get(time_entry=entry, actual_type="unbilled_sales")
+    assert (unbilled.billing.billable, unbilled.billing.nte_status) == (False, "")
 
 
 def test_non_chargeable_task_overrides_chargeable_role(world):

@@ -5,11 +5,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, connections, transaction
-from django.db.utils import ProgrammingError
+from django.db.utils import IntegrityError, ProgrammingError
 
 from actuals import services
 from actuals.models import (
     Actual,
+    ActualBilling,
     ActualType,
     BillingStatus,
     BillingType,
@@ -21,6 +22,18 @@ from contracts import models as c
 from tests.actuals.conftest import AT, make_contract
 
 D = Decimal
+
+#: The legal path of moves from not ready to each status (what the billing service would do).
+_PATH = {
+    BillingStatus.READY: ["ready"],
+    BillingStatus.ON_DRAFT: ["ready", "on_draft"],
+    BillingStatus.INVOICED: ["ready", "on_draft", "invoiced"],
+}
+
+
+def move(actual: Actual, status: str) -> None:
+    for step in _PATH[status]:
+        ActualBilling.objects.filter(pk=actual.pk).update(status=step)
 
 
 def test_third_entry_crosses_the_line_customer_limit_and_raising_it_clears(world):
@@ -35,8 +48,8 @@ def test_third_entry_crosses_the_line_customer_limit_and_raising_it_clears(world
     r2 = services.approve_time_entry(entry=second, approved_by=world.manager, approved_at=AT)
     r3 = services.approve_time_entry(entry=third, approved_by=world.manager, approved_at=AT)
 
-    assert [r.unbilled[0].nte_status for r in (r1, r2)] == [NteStatus.OK, NteStatus.OK]
-    failed = Actual.objects.get(pk=r3.unbilled[0].pk)
+    assert [r.unbilled[0].billing.nte_status for r in (r1, r2)] == [NteStatus.OK, NteStatus.OK]
+    failed = ActualBilling.objects.get(pk=r3.unbilled[0].pk)
     assert failed.nte_status == NteStatus.FAILED
     assert failed.nte_failed_level == NteLevel.LINE_CUSTOMER
     assert failed.nte_message == (
@@ -44,7 +57,8 @@ def test_third_entry_crosses_the_line_customer_limit_and_raising_it_clears(world
         "backlog + 1600.00 = 4800.00, limit 4000.00 EUR."
     )
     assert r3.warnings == [failed.nte_message]
-    assert failed.amount == D("1600.00")  # the actual is written and stays visible
+    assert failed.actual.amount == D("1600.00")  # the actual is written and stays visible
+    assert failed.status == BillingStatus.NOT_READY
 
     # Re-evaluating without raising the limit changes nothing.
     assert services.reevaluate_nte(contract=contract) == []
@@ -69,27 +83,22 @@ def test_contract_level_limit_is_named(world):
 
     result = services.approve_time_entry(entry=entry, approved_by=world.manager, approved_at=AT)
 
-    assert result.unbilled[0].nte_status == NteStatus.FAILED
-    assert result.unbilled[0].nte_failed_level == NteLevel.CONTRACT
+    assert result.unbilled[0].billing.nte_status == NteStatus.FAILED
+    assert result.unbilled[0].billing.nte_failed_level == NteLevel.CONTRACT
 
 
 def test_invoiced_amounts_count_against_the_limit(world):
     make_contract(project=world.project, manager=world.manager, line_nte=D("2000"))
     first = world.entry("8")
     r1 = services.approve_time_entry(entry=first, approved_by=world.manager, approved_at=AT)
-    # What the invoicing app does on confirmation (reduced to the columns NTE reads).
-    Actual.objects.filter(pk=r1.unbilled[0].pk).update(billing_status=BillingStatus.INVOICED)
-    billed = Actual.objects.get(pk=r1.unbilled[0].pk)
-    billed.pk = None
-    billed.actual_type = ActualType.BILLED_SALES
-    billed.billing_status = ""
-    billed.nte_status = ""
-    billed.save()
+    # What confirmation does (reduced to what NTE reads): invoiced, and a billed actual.
+    move(r1.unbilled[0], BillingStatus.INVOICED)
+    r1.unbilled[0].derived(actual_type=ActualType.BILLED_SALES, created_at=AT).save()
     second = world.entry("3", day=first.entry_date.replace(day=3))
 
     r2 = services.approve_time_entry(entry=second, approved_by=world.manager, approved_at=AT)
 
-    assert (r2.unbilled[0].nte_status, r2.unbilled[0].nte_failed_level) == (
+    assert (r2.unbilled[0].billing.nte_status, r2.unbilled[0].billing.nte_failed_level) == (
         NteStatus.FAILED,
         NteLevel.LINE,
     )
@@ -125,11 +134,11 @@ def test_cancelling_an_approval_writes_exact_reversals(world):
             D("-400.00"),
         ),
     ]
-    assert [r.billing_status for r in result.reversals] == ["", "cancelled", "cancelled"]
+    assert not ActualBilling.objects.filter(actual__in=result.reversals).exists()
     statuses = dict(
-        Actual.objects.filter(pk__in=[a.pk for a in originals]).values_list("pk", "billing_status")
+        ActualBilling.objects.filter(actual__in=originals).values_list("actual_id", "status")
     )
-    assert [statuses[a.pk] for a in originals] == ["", "cancelled", "cancelled"]
+    assert statuses == {originals[1].pk: "cancelled", originals[2].pk: "cancelled"}
     per_type = {}
     for a in Actual.objects.filter(time_entry=entry):
         per_type[a.actual_type] = per_type.get(a.actual_type, D(0)) + a.amount
@@ -153,7 +162,7 @@ def test_cancelling_is_refused_while_a_sales_actual_is_on_an_invoice(world, stat
     make_contract(project=world.project, manager=world.manager)
     entry = world.entry("8")
     approved = services.approve_time_entry(entry=entry, approved_by=world.manager, approved_at=AT)
-    Actual.objects.filter(pk=approved.unbilled[0].pk).update(billing_status=status)
+    move(approved.unbilled[0], status)
 
     with pytest.raises(services.EntryStateError, match="are on an invoice"):
         services.cancel_approval(entry=entry, by=world.manager, at=AT)
@@ -192,17 +201,24 @@ def test_database_refuses_update_of_amount_and_delete(world):
     actual.refresh_from_db()
     assert actual.amount == D("800.00")
 
-    # Workflow columns may change, and their history is kept.
+    # The billing state beside it moves only along the allowed moves, and its history is kept.
     unbilled = Actual.objects.get(time_entry=entry, actual_type=ActualType.UNBILLED_SALES)
+    with (
+        pytest.raises(IntegrityError, match="cannot move from not_ready to invoiced"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute(
+            "UPDATE actuals_actualbilling SET status = 'invoiced' WHERE actual_id = %s",
+            [unbilled.pk],
+        )
     with connection.cursor() as cur:
         cur.execute(
-            "UPDATE actuals_actual SET billing_status = 'ready' WHERE id = %s", [unbilled.pk]
+            "UPDATE actuals_actualbilling SET status = 'ready' WHERE actual_id = %s", [unbilled.pk]
         )
-    from actuals.models import Actual as A
-
-    events = A.pgh_event_model.objects.filter(pgh_obj_id=unbilled.pk).values_list(
-        "billing_status", flat=True
-    )  # type: ignore[attr-defined]
+    events = ActualBilling.pgh_event_model.objects.filter(  # type: ignore[attr-defined]
+        pgh_obj_id=unbilled.pk
+    ).values_list("status", flat=True)
     assert list(events) == ["ready"]
 
 

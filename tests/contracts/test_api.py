@@ -767,7 +767,8 @@ def test_milestone_edits_are_refused_once_it_is_on_an_invoice(
     assert renamed.status_code == 200
     assert (renamed.json()["name"], renamed.json()["amount"]) == ("Design phase", "100.00")
 
-    Milestone.objects.filter(pk=milestone.pk).update(status=MilestoneStatus.ON_DRAFT)
+    for step in (MilestoneStatus.READY, MilestoneStatus.ON_DRAFT):  # the legal moves
+        Milestone.objects.filter(pk=milestone.pk).update(status=step)
     assert api_client.patch(url, {"name": "Late"}, format="json").status_code == 409
     assert api_client.delete(url).status_code == 409
     milestone.refresh_from_db()

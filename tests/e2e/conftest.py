@@ -30,10 +30,11 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from actuals import services as actuals
 from actuals.models import Actual, ActualType, TimeEntry
+from actuals.services.billing import mark_ready
 from contracts.models import Contract, Project, Resource, Role, Task
 from invoicing.demo import TM_CONTRACT
 from invoicing.models import Invoice
-from invoicing.services import confirm_invoice, create_invoice_for_contract, mark_ready
+from invoicing.services import confirm_invoice, create_invoice_for_contract
 from tests.test_security import EXPECTED_CSP
 
 # Playwright's sync API runs an asyncio event loop in the main thread, and between its calls

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 
 from actuals import services as actuals
 from actuals.models import Actual, ActualType, BillingStatus
+from actuals.services.billing import mark_ready
 from contracts import models as c
 from contracts.services import (
     ContractSpec,
@@ -18,7 +21,6 @@ from contracts.services import (
     LineSplit,
     create_contract,
 )
-from invoicing.services import mark_ready
 from tests.factories import (
     CustomerFactory,
     PriceListFactory,
@@ -126,11 +128,13 @@ def billing(db, project_manager, team_member) -> Billing:
 
 
 def actual_rows(**filters):
-    """(type, quantity, amount, billing type, billing status) of actuals, in creation order."""
+    """(type, quantity, amount, billing type, billing status) of actuals, in creation order
+    (the billing status is empty on actuals that have none: cost, billed, reversals)."""
     return list(
         Actual.objects.filter(**filters)
         .order_by("pk")
-        .values_list("actual_type", "quantity", "amount", "billing_type", "billing_status")
+        .annotate(status=Coalesce("billing__status", Value("")))
+        .values_list("actual_type", "quantity", "amount", "billing_type", "status")
     )
 
 
@@ -142,7 +146,7 @@ def backlog_amount(contract) -> Decimal:
                 contract=contract,
                 actual_type=ActualType.UNBILLED_SALES,
                 billing_type="chargeable",
-                billing_status__in=[BillingStatus.NOT_READY, BillingStatus.READY],
+                billing__status__in=[BillingStatus.NOT_READY, BillingStatus.READY],
             )
         ),
         Decimal(0),

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from actuals.models import Actual, BillingStatus
+from actuals.models import Actual, ActualBilling, BillingStatus
 from invoicing.celery import app as celery_app
 from invoicing.models import Invoice, InvoiceDetail, InvoiceRun, InvoiceStatus, RunStatus
 from invoicing.services import create_invoice_for_contract
@@ -40,7 +40,7 @@ def create_draft(billing) -> Invoice:
 
 
 def statuses(actuals):
-    return [Actual.objects.get(pk=a.pk).billing_status for a in actuals]
+    return [ActualBilling.objects.get(pk=a.pk).status for a in actuals]
 
 
 # --- backlog ----------------------------------------------------------------------------------
@@ -148,7 +148,7 @@ def test_mark_ready_and_not_ready(client, billing):
 def test_mark_ready_refuses_an_nte_failed_item_and_changes_nothing(client, billing):
     [ok] = billing.approve("8", day=dt.date(2026, 3, 2))
     [failed] = billing.approve("4", day=dt.date(2026, 3, 3))
-    Actual.objects.filter(pk=failed.pk).update(
+    ActualBilling.objects.filter(pk=failed.pk).update(
         nte_status="failed", nte_failed_level="line", nte_message="x"
     )
 
@@ -180,7 +180,7 @@ def test_write_off_needs_a_reason_and_keeps_it(client, billing):
 
     assert response.json() == {"changed": 1, "detail": "1 item written off."}
     written = Actual.objects.get(pk=item.pk)
-    assert (written.billing_status, written.write_off_reason) == ("written_off", "Goodwill")
+    assert (written.billing.status, written.billing.write_off_reason) == ("written_off", "Goodwill")
     assert client.get(BACKLOG).json()["count"] == 0
 
 
@@ -482,7 +482,7 @@ def test_correcting_more_than_was_billed_is_400(client, billing):
 
     assert response.status_code == 400
     assert response.json()["errors"] == {
-        f"details[{detail.pk}]": ["Only 8.00 was billed: you cannot correct more than was billed."]
+        f"details[{detail.pk}]": ["Only 8.00 is billed: you cannot correct more than is billed."]
     }
     assert Invoice.objects.filter(corrects=invoice).count() == 0
 
@@ -638,4 +638,4 @@ def test_backlog_marks_are_not_lost_in_a_billing_status_race(client, billing):
         response.json()["detail"]
         == f"1 item is already on an invoice, written off or cancelled ({item.pk})."
     )
-    assert Actual.objects.get(pk=item.pk).billing_status == BillingStatus.ON_DRAFT
+    assert ActualBilling.objects.get(pk=item.pk).status == BillingStatus.ON_DRAFT

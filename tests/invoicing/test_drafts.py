@@ -7,12 +7,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from actuals.models import Actual, BillingStatus
+from actuals.models import Actual, ActualBilling, BillingStatus
+from actuals.services.billing import BillingStateError, mark_ready, write_off
 from contracts.models import Contract
 from invoicing.models import Invoice, InvoiceDetail
 from invoicing.queries import invoice_totals
 from invoicing.services import (
-    BacklogStateError,
     InvoiceStateError,
     StaleInvoice,
     add_fee,
@@ -21,11 +21,9 @@ from invoicing.services import (
     create_invoice_for_contract,
     delete_draft,
     invoice_selection,
-    mark_ready,
     remove_detail,
     update_detail,
     update_header,
-    write_off,
 )
 
 from .conftest import AT
@@ -42,17 +40,17 @@ def draft_of(billing) -> Invoice:
 
 
 def statuses(rows):
-    return [Actual.objects.get(pk=a.pk).billing_status for a in rows]
+    return [ActualBilling.objects.get(pk=a.pk).status for a in rows]
 
 
 def test_marking_ready_an_item_that_failed_not_to_exceed_is_refused_and_nothing_changes(billing):
     (first,) = billing.approve("8")
     (second,) = billing.approve("4")
-    Actual.objects.filter(pk=second.pk).update(
+    ActualBilling.objects.filter(pk=second.pk).update(
         nte_status="failed", nte_failed_level="line", nte_message="Line limit 2,000.00 exceeded"
     )
 
-    with pytest.raises(BacklogStateError, match="1 item failed its not-to-exceed limit"):
+    with pytest.raises(BillingStateError, match="1 item failed its not-to-exceed limit"):
         mark_ready(actual_ids=[first.pk, second.pk], scope=Actual.objects.all())
 
     assert statuses([first, second]) == ["not_ready", "not_ready"]
@@ -61,13 +59,22 @@ def test_marking_ready_an_item_that_failed_not_to_exceed_is_refused_and_nothing_
 def test_write_off_needs_a_reason_and_keeps_it(billing):
     (row,) = billing.approve("8")
     with pytest.raises(ValidationError) as excinfo:
-        write_off(actual_ids=[row.pk], reason="  ", scope=Actual.objects.all())
+        write_off(actual_ids=[row.pk], reason="  ", scope=Actual.objects.all(), by=None, at=AT)
     assert excinfo.value.message_dict == {"reason": ["Say why these items are written off."]}
 
-    write_off(actual_ids=[row.pk], reason="Goodwill: onboarding", scope=Actual.objects.all())
+    write_off(
+        actual_ids=[row.pk],
+        reason="Goodwill: onboarding",
+        scope=Actual.objects.all(),
+        by=None,
+        at=AT,
+    )
 
     row.refresh_from_db()
-    assert (row.billing_status, row.write_off_reason) == ("written_off", "Goodwill: onboarding")
+    assert (row.billing.status, row.billing.write_off_reason) == (
+        "written_off",
+        "Goodwill: onboarding",
+    )
 
 
 def test_create_invoice_takes_only_ready_items_up_to_the_date(billing):
@@ -122,7 +129,7 @@ def test_removing_a_detail_puts_its_actual_back_to_ready(billing):
     (row,) = billing.approve_ready("8")
     invoice = draft_of(billing)
 
-    remove_detail(detail=invoice.details.get())
+    remove_detail(detail=invoice.details.get(), at=AT)
 
     assert statuses([row]) == ["ready"]
     assert invoice.lines.count() == 0
@@ -132,7 +139,7 @@ def test_deleting_a_draft_releases_every_item(billing):
     rows = billing.approve_ready("8") + billing.approve_ready("4")
     invoice = draft_of(billing)
 
-    delete_draft(invoice=invoice)
+    delete_draft(invoice=invoice, at=AT)
 
     assert not Invoice.objects.filter(pk=invoice.pk).exists()
     assert statuses(rows) == ["ready", "ready"]
@@ -205,7 +212,7 @@ def test_the_second_of_two_saves_from_the_same_version_is_refused(billing):
 def test_confirming_an_empty_invoice_is_refused(billing):
     billing.approve_ready("8")
     invoice = draft_of(billing)
-    remove_detail(detail=invoice.details.get())
+    remove_detail(detail=invoice.details.get(), at=AT)
 
     with pytest.raises(InvoiceStateError, match="has nothing on it"):
         confirm_invoice(invoice=invoice, by=billing.manager, at=AT)
@@ -225,7 +232,7 @@ def test_confirming_twice_and_editing_a_confirmed_invoice_are_refused(billing):
     with pytest.raises(InvoiceStateError, match="can no longer be changed"):
         update_detail(detail=invoice.details.get(), quantity=D("1"))
     with pytest.raises(InvoiceStateError, match="can no longer be changed"):
-        delete_draft(invoice=invoice)
+        delete_draft(invoice=invoice, at=AT)
 
     assert Actual.objects.filter(actual_type="billed_sales").count() == billed_count
 
@@ -246,7 +253,7 @@ def test_correcting_more_than_was_billed_is_refused(billing):
         )
 
     assert excinfo.value.message_dict == {
-        f"details[{detail.pk}]": ["Only 8.00 was billed: you cannot correct more than was billed."]
+        f"details[{detail.pk}]": ["Only 8.00 is billed: you cannot correct more than is billed."]
     }
     assert Invoice.objects.filter(corrects=invoice).count() == 0
 
@@ -298,6 +305,6 @@ def test_the_database_refuses_changing_a_detail_of_a_confirmed_invoice(billing):
 def test_ready_items_that_are_removed_keep_their_status_after_a_write_off_attempt(billing):
     (row,) = billing.approve_ready("8")
     draft_of(billing)
-    with pytest.raises(BacklogStateError, match="already on an invoice"):
-        write_off(actual_ids=[row.pk], reason="x", scope=Actual.objects.all())
+    with pytest.raises(BillingStateError, match="already on an invoice"):
+        write_off(actual_ids=[row.pk], reason="x", scope=Actual.objects.all(), by=None, at=AT)
     assert statuses([row]) == [BillingStatus.ON_DRAFT]

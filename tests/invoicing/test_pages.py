@@ -10,9 +10,10 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from actuals.models import Actual
+from actuals.models import Actual, ActualBilling
+from actuals.services.billing import mark_milestones_ready
 from contracts import models as c
-from contracts.services import create_milestone, mark_milestones_ready
+from contracts.services import create_milestone
 from invoicing.models import Invoice, InvoiceDetail, InvoiceStatus
 from invoicing.services import confirm_invoice, create_invoice_for_contract
 from tests.factories import ProjectFactory
@@ -45,7 +46,7 @@ def texts(response) -> list[str]:
 
 
 def statuses(actuals) -> list[str]:
-    return [Actual.objects.get(pk=a.pk).billing_status for a in actuals]
+    return [ActualBilling.objects.get(pk=a.pk).status for a in actuals]
 
 
 def create_draft(billing) -> Invoice:
@@ -133,7 +134,7 @@ def test_bulk_mark_ready_marks_the_selection(manager_client, billing):
 def test_bulk_mark_ready_refuses_an_nte_failed_item_and_changes_nothing(manager_client, billing):
     [ok] = billing.approve("8", day=dt.date(2026, 3, 2))
     [failed] = billing.approve("4", day=dt.date(2026, 3, 3))
-    Actual.objects.filter(pk=failed.pk).update(
+    ActualBilling.objects.filter(pk=failed.pk).update(
         nte_status="failed", nte_failed_level="line", nte_message="x"
     )
 
@@ -160,7 +161,7 @@ def test_bulk_write_off_keeps_the_reason(manager_client, billing):
 
     assert texts(response) == ["1 item written off."]
     written = Actual.objects.get(pk=item.pk)
-    assert (written.billing_status, written.write_off_reason) == ("written_off", "Goodwill")
+    assert (written.billing.status, written.billing.write_off_reason) == ("written_off", "Goodwill")
 
 
 def test_invoice_the_selection_opens_the_new_draft(manager_client, billing):
@@ -282,7 +283,7 @@ def test_the_milestones_page_marks_ready_and_invoices(manager_client, milestone)
 
 
 def test_marking_an_invoiced_milestone_not_ready_is_refused(manager_client, billing, milestone):
-    mark_milestones_ready(milestone_ids=[milestone.pk])
+    mark_milestones_ready(milestone_ids=[milestone.pk], by=None, at=AT)
     create_invoice_for_contract(
         contract=milestone.line.contract,
         up_to=None,
@@ -484,7 +485,7 @@ def test_confirm_then_correct_on_the_page(manager_client, billing):
         reverse("invoicing:invoice-correct", args=[invoice.pk]), {f"remaining-{detail.pk}": "9"}
     )
     assert texts(too_much) == [
-        f"details[{detail.pk}]: Only 8.00 was billed: you cannot correct more than was billed."
+        f"details[{detail.pk}]: Only 8.00 is billed: you cannot correct more than is billed."
     ]
     assert Invoice.objects.filter(corrects=invoice).count() == 0
 

@@ -16,9 +16,10 @@ from django.db import connections
 from pypdf import PdfReader
 
 from actuals.journal import import_actuals
+from actuals.services.billing import mark_milestones_ready
 from contracts import models as c
 from contracts.roles import Role
-from contracts.services import create_milestone, mark_milestones_ready
+from contracts.services import create_milestone
 from invoicing import documents
 from invoicing.models import Invoice, InvoiceDetail, InvoiceStatus, PostingBatch, RunStatus
 from invoicing.queries import invoice_totals
@@ -240,7 +241,7 @@ def test_milestone_lines_post_to_revenue_on_account(billing, accountant):
     [milestone] = create_milestone(
         line=fixed.lines.get(), name="Go-live", milestone_date=dt.date(2026, 3, 1), amount=D("5000")
     )
-    mark_milestones_ready(milestone_ids=[milestone.pk])
+    mark_milestones_ready(milestone_ids=[milestone.pk], by=None, at=AT)
     result = create_invoice_for_contract(
         contract=fixed, up_to=None, invoice_date=INVOICE_DATE, by=billing.manager, now=AT
     )

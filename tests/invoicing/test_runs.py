@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, connections
 
 from actuals.models import Actual, ActualType, BillingStatus
+from actuals.services.billing import mark_milestones_ready
 from contracts import models as c
 from contracts.services import (
     ContractSpec,
@@ -19,7 +20,6 @@ from contracts.services import (
     create_contract,
     create_milestone,
     generate_invoice_schedule,
-    mark_milestones_ready,
 )
 from invoicing.models import Invoice, InvoiceDetail, InvoiceRun, RunStatus, RunTrigger
 from invoicing.queries import invoice_totals
@@ -99,12 +99,9 @@ def test_a_two_weekly_schedule_with_two_milestones_invoices_on_its_run_dates_onl
     m2 = create_milestone(
         line=fp_line, name="Build", milestone_date=D_(2026, 3, 25), amount=D("3000")
     )
-    mark_milestones_ready(milestone_ids=[m.pk for m in m1 + m2])
+    mark_milestones_ready(milestone_ids=[m.pk for m in m1 + m2], by=None, at=AT)
     for hours, day in (("8", D_(2026, 3, 2)), ("4", D_(2026, 3, 10)), ("2", D_(2026, 3, 20))):
         billing.approve_ready(hours, day=day)
-    Actual.objects.filter(actual_type="unbilled_sales").update(
-        contract=contract, contract_line=tm_line
-    )
 
     invoices_by_day = {}
     for offset in range(31):
@@ -215,7 +212,7 @@ def test_one_bad_contract_fails_alone_and_the_others_go_on(scheduled, project_ma
         (D_(2026, 3, 16), "failed", "customer address missing for contract BAD-1"),
         (D_(2026, 3, 30), "pending", ""),
     ]
-    assert Actual.objects.filter(contract=bad, billing_status=BillingStatus.READY).count() == 1
+    assert Actual.objects.filter(contract=bad, billing__status=BillingStatus.READY).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -224,7 +221,7 @@ def test_two_runs_and_a_manual_create_at_once_put_every_actual_on_exactly_one_in
         scheduled.approve_ready("1", day=D_(2026, 3, day))
     ready = set(
         Actual.objects.filter(
-            actual_type=ActualType.UNBILLED_SALES, billing_status="ready"
+            actual_type=ActualType.UNBILLED_SALES, billing__status="ready"
         ).values_list("pk", flat=True)
     )
     assert len(ready) == 12
@@ -265,6 +262,6 @@ def test_two_runs_and_a_manual_create_at_once_put_every_actual_on_exactly_one_in
     on_details = list(InvoiceDetail.objects.values_list("actual_id", flat=True))
     assert sorted(on_details) == sorted(ready)  # each actual exactly once
     assert Invoice.objects.count() == 1
-    assert set(Actual.objects.filter(pk__in=ready).values_list("billing_status", flat=True)) == {
+    assert set(Actual.objects.filter(pk__in=ready).values_list("billing__status", flat=True)) == {
         "on_draft"
     }

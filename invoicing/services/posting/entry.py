@@ -374,13 +374,13 @@ def _post(
             accounting_amount=built.gross_accounting,
             settles=settles,
         )
-    locked.post()
-    locked.number = number
-    locked.payment_reference = creditor_reference(number)
-    locked.posted_at = at
-    locked.posted_by = by
-    locked.ledger_entry = entry
-    locked.version += 1
+    locked.post(
+        number=number,
+        payment_reference=creditor_reference(number),
+        entry=entry,
+        by=by,
+        at=at,
+    )
     pdf = _render_pdf(locked)
     locked.pdf.save(f"{number}.pdf", ContentFile(pdf), save=False)
     stored.append(locked.pdf.name)

@@ -1,0 +1,204 @@
+"""The billing state of unbilled sales actuals (DOMAIN.md §4), beside the immutable actual.
+
+Every unbilled sales actual that may be billed or shown in the backlog (an original, not a
+reversal) has one :class:`ActualBilling` row, written with it: its billing status, its
+not-to-exceed check and a write-off's reason. Only :mod:`actuals.services.billing` writes these
+rows, and PostgreSQL keeps them honest on its own:
+
+- a status moves only along :data:`BILLING_MOVES` and a new row starts *not ready*
+  (:mod:`contracts.moves`);
+- only a billable item (its actual is not non-chargeable) whose not-to-exceed check passed can
+  be ready, on a draft or invoiced; a written-off item says why;
+- the copies of the actual's facts (contract, line, date, billable) never change, and no row
+  is ever deleted; pghistory keeps every change of the workflow columns.
+
+Decision (speed, measured in ``bench/nightly_run.py``): the state lives in this narrow row, not
+on the wide actual. The nightly run moves 100,000 items *ready → on draft* in one statement;
+updating a narrow row and its two small indexes costs a fraction of rewriting the wide actual
+and its eight indexes, and it lets the actual be immutable outright. The copied columns let
+the run find ready items of a line up to a cut-off from one partial index without reading
+the actuals at all.
+"""
+
+import pghistory
+import pgtrigger
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Contract, ContractLine
+from contracts.moves import moves_trigger, starts_in_trigger
+
+from .actual import Actual
+
+
+class BillingStatus(models.TextChoices):
+    NOT_READY = "not_ready", _("Not ready")
+    READY = "ready", _("Ready to invoice")
+    ON_DRAFT = "on_draft", _("On draft invoice")
+    INVOICED = "invoiced", _("Invoiced")
+    WRITTEN_OFF = "written_off", _("Written off")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+_S = BillingStatus
+#: The allowed moves of an unbilled actual's billing status and the verb of the billing service
+#: that makes each (DOMAIN.md §4). *Invoiced* and *cancelled* are final: a credit note brings
+#: credited quantity back as a *new* actual, so "billed at most once" holds for ever.
+BILLING_MOVES: dict[tuple[str, str], str] = {
+    (_S.NOT_READY, _S.READY): "mark_ready",
+    (_S.READY, _S.NOT_READY): "mark_not_ready",
+    (_S.READY, _S.ON_DRAFT): "claim",
+    (_S.ON_DRAFT, _S.READY): "release",
+    (_S.ON_DRAFT, _S.INVOICED): "invoice",
+    (_S.NOT_READY, _S.WRITTEN_OFF): "write_off",
+    (_S.READY, _S.WRITTEN_OFF): "write_off",
+    (_S.WRITTEN_OFF, _S.NOT_READY): "reverse_write_off",
+    (_S.NOT_READY, _S.CANCELLED): "cancel",
+    (_S.READY, _S.CANCELLED): "cancel",
+}
+
+#: Statuses that count as "in the backlog" (not yet invoiced, written off or cancelled).
+BACKLOG_STATUSES = (_S.NOT_READY, _S.READY, _S.ON_DRAFT)
+#: Statuses that mean a sales actual is on an invoice (its approval can no longer be cancelled).
+ON_INVOICE_STATUSES = (_S.ON_DRAFT, _S.INVOICED)
+#: Statuses an item that may not be billed (not billable, or failed its limit) can be in.
+UNBILLABLE_STATUSES = (_S.NOT_READY, _S.WRITTEN_OFF, _S.CANCELLED)
+
+
+class NteStatus(models.TextChoices):
+    NOT_APPLICABLE = "", _("—")
+    OK = "ok", _("Within limit")
+    FAILED = "failed", _("Not-to-exceed failed")
+
+
+class NteLevel(models.TextChoices):
+    NONE = "", _("—")
+    LINE_CUSTOMER = "line_customer", _("Line customer")
+    LINE = "line", _("Contract line")
+    CONTRACT_CUSTOMER = "contract_customer", _("Contract customer")
+    CONTRACT = "contract", _("Contract")
+
+
+#: The columns that change over an item's life (and whose history pghistory keeps).
+WORKFLOW_FIELDS = ("status", "nte_status", "nte_failed_level", "nte_message", "write_off_reason")
+#: Copies of the actual's facts, for the run's index: they never change.
+COPIED_FIELDS = ("actual_id", "contract_id", "contract_line_id", "transaction_date", "billable")
+
+
+@pghistory.track(
+    # Statement level: one INSERT … SELECT per UPDATE statement, however many rows it moves.
+    pghistory.UpdateEvent("billing_changed"),
+    fields=list(WORKFLOW_FIELDS),
+    model_name="ActualBillingEvent",
+    obj_field=pghistory.ObjForeignKey(related_name="events"),
+    level=pghistory.Statement,
+)
+class ActualBilling(models.Model):
+    actual = models.OneToOneField(
+        Actual,
+        models.PROTECT,
+        primary_key=True,
+        verbose_name=_("actual"),
+        related_name="billing",
+    )
+    contract = models.ForeignKey(
+        Contract, models.PROTECT, verbose_name=_("contract"), related_name="+", db_index=False
+    )
+    contract_line = models.ForeignKey(
+        ContractLine,
+        models.PROTECT,
+        verbose_name=_("contract line"),
+        related_name="+",
+        db_index=False,
+    )
+    transaction_date = models.DateField(_("transaction date"))
+    #: The actual is chargeable or complimentary (not non-chargeable): it may go on an invoice.
+    billable = models.BooleanField(_("billable"))
+    status = models.CharField(
+        _("billing status"),
+        max_length=20,
+        choices=BillingStatus.choices,
+        default=BillingStatus.NOT_READY,
+    )
+    nte_status = models.CharField(
+        _("not-to-exceed status"),
+        max_length=10,
+        choices=NteStatus.choices,
+        blank=True,
+        default=NteStatus.NOT_APPLICABLE,
+    )
+    nte_failed_level = models.CharField(
+        _("not-to-exceed level failed"),
+        max_length=20,
+        choices=NteLevel.choices,
+        blank=True,
+        default=NteLevel.NONE,
+    )
+    nte_message = models.CharField(_("not-to-exceed message"), max_length=500, blank=True)
+    write_off_reason = models.TextField(_("write-off reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("billing state of an actual")
+        verbose_name_plural = _("billing states of actuals")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=BillingStatus.values), name="billing_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(billable=True, nte_status__in=["", NteStatus.OK])
+                | Q(status__in=UNBILLABLE_STATUSES),
+                name="billing_only_billable_items_move",
+                violation_error_message=_(
+                    "Only a billable item within its not-to-exceed limit can be ready, on a "
+                    "draft or invoiced."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(nte_status__in=NteStatus.values), name="billing_nte_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(nte_status=NteStatus.FAILED) & ~Q(nte_failed_level="")
+                    | ~Q(nte_status=NteStatus.FAILED) & Q(nte_failed_level="")
+                )
+                & Q(nte_failed_level__in=NteLevel.values),
+                name="billing_nte_level_valid",
+                violation_error_message=_("A failed not-to-exceed check names its level."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=BillingStatus.WRITTEN_OFF) | ~Q(write_off_reason=""),
+                name="billing_write_off_has_reason",
+                violation_error_message=_("A write-off says why."),
+            ),
+        ]
+        indexes = [
+            # The invoice run: ready items of a contract line up to a cut-off date.
+            models.Index(
+                fields=["contract_line", "transaction_date"],
+                name="billing_ready_idx",
+                condition=Q(status=BillingStatus.READY),
+            ),
+            # The backlog of a contract, and the not-to-exceed sums.
+            models.Index(fields=["contract", "status"], name="billing_contract_idx"),
+        ]
+        triggers = [
+            moves_trigger(
+                name="billing_moves", column="status", moves=BILLING_MOVES, key="actual_id"
+            ),
+            starts_in_trigger(
+                name="billing_starts_not_ready",
+                column="status",
+                states=[BillingStatus.NOT_READY],
+                key="actual_id",
+            ),
+            pgtrigger.Protect(
+                name="billing_copies_immutable",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange(*(f.removesuffix("_id") for f in COPIED_FIELDS)),
+            ),
+            pgtrigger.Protect(name="billing_no_delete", operation=pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actual_id}: {self.get_status_display()}"
