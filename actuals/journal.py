@@ -58,8 +58,8 @@ from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 
 from actuals.models import Actual, ActualType, BillingStatus, BillingType
-from contracts.models import LegalEntity, TransactionClass
-from contracts.money import ZERO, round_money
+from contracts.models import TransactionClass
+from contracts.money import round_money
 from ledger.models import (
     DefaultDimension,
     Journal,
@@ -69,7 +69,6 @@ from ledger.models import (
     JournalLineKind,
     JournalLineStatus,
     JournalStatus,
-    LedgerEntryLine,
 )
 from ledger.services import MissingExchangeRate, exchange_rate
 
@@ -365,6 +364,34 @@ def _import_batch(
     return len(inserted), used, created & used
 
 
+def withdraw(actual_ids: Sequence[int]) -> int:
+    """Take actuals that will never reach the ledger (written off) out of the journal, inside
+    the caller's transaction: their *draft* lines are locked and deleted (a posted line stays:
+    its value is in WIP, and the write-off posts it out). Returns how many were deleted."""
+    drafts = list(
+        JournalLine.objects.select_for_update()
+        .filter(
+            source_key__in=[source_key(pk) for pk in actual_ids], status=JournalLineStatus.DRAFT
+        )
+        .values_list("pk", flat=True)
+    )
+    JournalLine.objects.filter(pk__in=drafts).delete()
+    return len(drafts)
+
+
+def _written_off(actual_ids: Sequence[int]) -> set[int]:
+    """Of these actuals, the written-off ones, their billing rows locked ``FOR KEY SHARE``: a
+    write-off running at the same time waits for this import (then withdraws the new line), or
+    this import waits for it (then skips the item)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT actual_id, status FROM actuals_actualbilling WHERE actual_id = ANY(%s)"
+            " ORDER BY actual_id FOR KEY SHARE",
+            [list(actual_ids)],
+        )
+        return {pk for pk, status in cursor.fetchall() if status == BillingStatus.WRITTEN_OFF}
+
+
 def import_actuals(
     *, now: dt.datetime, grouping: str | None = None, batch_size: int = BATCH_SIZE
 ) -> ImportResult:
@@ -392,64 +419,12 @@ def import_actuals(
             if not rows:
                 break
             last_pk = rows[-1]["pk"]
+            skipped = _written_off([r["pk"] for r in rows])
+            rows = [r for r in rows if r["pk"] not in skipped]
+            if not rows:
+                continue
             count, used, new = _import_batch(rows, grouping=grouping, now=now, rates=rates)
         total += count
         journals |= used
         created |= new
     return ImportResult(lines=total, journals=len(journals), journals_created=len(created))
-
-
-# --- the project subledger --------------------------------------------------------------------
-
-
-def unbilled_wip_subledger(*, legal_entity: LegalEntity, on_date: dt.date) -> dict[int, Decimal]:
-    """The project subledger that the WIP – sales value account must equal, per project id,
-    in the legal entity's accounting currency, up to and including ``on_date``.
-
-    Precisely: the sum, over the chargeable T&M unbilled-sales actuals of the legal entity's
-    projects that are **not invoiced** (``billing_status`` other than *invoiced*: in the
-    backlog, written off, or cancelled together with their cancellation reversals), of the
-    value their journal line posted to WIP, for lines **posted with a ledger entry** (so under
-    a profile that accrues T&M revenue) and dated on or before ``on_date``. A reversal counts
-    negative. The value is the entry's accounting amount (the actual's amount converted at
-    posting), so foreign-currency actuals compare in accounting currency.
-
-    What this means for a difference on the reconciliation page: an invoiced actual leaves the
-    subledger when its invoice is *confirmed*, and WIP is cleared when the invoice is *posted*
-    (the invoice posting, not the journal, credits WIP): a confirmed, unposted invoice shows
-    as a difference until it posts. So does anything posted to WIP by hand. Write-offs stay
-    in both until a write-off posting exists.
-    """
-    posted_wip_value = Subquery(
-        LedgerEntryLine.objects.filter(
-            entry__journal_lines__source_key=OuterRef("key"), line_number=1
-        ).values("accounting_amount")[:1]
-    )
-    rows = (
-        Actual.objects.filter(
-            actual_type=ActualType.UNBILLED_SALES,
-            billing_type=BillingType.CHARGEABLE,
-            project__legal_entity=legal_entity,
-        )
-        .exclude(billing__status=BillingStatus.INVOICED)
-        .annotate(key=_source_key_of())
-        .filter(
-            Exists(
-                JournalLine.objects.filter(
-                    source_key=OuterRef("key"),
-                    kind=JournalLineKind.TM_UNBILLED_SALES,
-                    status=JournalLineStatus.POSTED,
-                    entry__isnull=False,
-                    line_date__lte=on_date,
-                )
-            )
-        )
-        .annotate(posted_value=posted_wip_value)
-        .values_list("project_id", "amount", "posted_value")
-    )
-    totals: dict[int, Decimal] = {}
-    for project_id, amount, posted_value in rows:
-        # Line 1 is the debit: WIP for an actual, accrued revenue for its reversal.
-        value = posted_value if amount >= 0 else -posted_value
-        totals[project_id] = totals.get(project_id, ZERO) + value
-    return totals

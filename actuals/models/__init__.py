@@ -13,6 +13,7 @@ from .billing import (
     NteStatus,
 )
 from .entries import EDITABLE_STATES, Entry, EntryStatus, ExpenseEntry, TimeEntry
+from .wip import WipMovement, WipMovementKind
 
 __all__ = [
     "BACKLOG_STATUSES",
@@ -33,4 +34,6 @@ __all__ = [
     "NteLevel",
     "NteStatus",
     "TimeEntry",
+    "WipMovement",
+    "WipMovementKind",
 ]

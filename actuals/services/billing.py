@@ -45,11 +45,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_fsm import can_proceed
 
-from actuals import nte
+from actuals import journal, nte, wip
 from actuals.models import (
     BACKLOG_STATUSES,
     BILLING_MOVES,
@@ -59,11 +60,14 @@ from actuals.models import (
     BillingStatus,
     BillingType,
     NteStatus,
+    WipMovementKind,
 )
 from actuals.nte import NteResult
 from contracts.errors import StateConflict
 from contracts.models import Contract, Milestone, MilestoneStatus
 from contracts.money import round_money
+from ledger.models import PeriodStatus
+from ledger.services import post_entry
 
 #: The one billable predicate: an unbilled sales actual that may go on an invoice.
 BILLABLE = Q(actual_type=ActualType.UNBILLED_SALES) & ~Q(billing_type=BillingType.NON_CHARGEABLE)
@@ -250,22 +254,84 @@ def mark_not_ready(*, actual_ids: Sequence[int], scope: QuerySet[Actual]) -> int
         return _move(rows, "mark_not_ready")
 
 
+def _post(
+    posting: wip.WipPosting,
+    *,
+    actuals: Sequence[Actual],
+    entry_date: dt.date,
+    memo: str,
+    by: Any,
+    at: dt.datetime,
+) -> None:
+    """Post a WIP posting as one entry (per legal entity of the actuals' projects)."""
+    if not posting.lines:
+        return
+    entities = {a.project.legal_entity for a in actuals}
+    assert len(entities) == 1, "one write-off posts in one legal entity"
+    entry = post_entry(
+        legal_entity=entities.pop(),
+        entry_date=entry_date,
+        memo=memo,
+        lines=posting.lines,
+        posted_by=by,
+        posted_at=at,
+    )
+    posting.record(entry)
+
+
+def _locked_actuals(rows: Sequence[ActualBilling]) -> list[Actual]:
+    return list(
+        Actual.objects.select_related("project__legal_entity")
+        .filter(pk__in=[r.actual_id for r in rows])
+        .order_by("pk")
+    )
+
+
 def write_off(
     *, actual_ids: Sequence[int], reason: str, scope: QuerySet[Actual], by: Any, at: dt.datetime
 ) -> int:
-    """Write items off (never billed), keeping the reason on each."""
-    if not reason.strip():
+    """Write items off (never billed), keeping the reason on each. What the journal or a credit
+    note had accrued in WIP for them is posted out to the project's write-off account, at the
+    amounts and rate it was booked at, dated on the day of ``at``; an item not in the ledger
+    yet is taken out of the journal instead (its draft line is deleted, and it is not imported)."""
+    reason = reason.strip()
+    if not reason:
         raise ValidationError({"reason": [_("Say why these items are written off.")]})
     with transaction.atomic(durable=True):
         rows = _lock_items(actual_ids, scope)
         _refuse_busy(rows, "write_off")
-        return _move(rows, "write_off", write_off_reason=reason.strip())
+        moving = [r for r in rows if _allowed(r.status, "write_off")]
+        actuals = _locked_actuals(moving)
+        journal.withdraw([a.pk for a in actuals])
+        for entity_actuals in _by_legal_entity(actuals):
+            balances = wip.wip_balances(entity_actuals)
+            _post(
+                wip.clear(
+                    list(balances.values()),
+                    kind=WipMovementKind.WRITTEN_OFF,
+                    description=_("Written off: %(reason)s") % {"reason": reason},
+                ),
+                actuals=entity_actuals,
+                entry_date=timezone.localdate(at),
+                memo=ngettext(
+                    "Write-off of %(n)d backlog item: %(reason)s",
+                    "Write-off of %(n)d backlog items: %(reason)s",
+                    len(entity_actuals),
+                )
+                % {"n": len(entity_actuals), "reason": reason},
+                by=by,
+                at=at,
+            )
+        return _move(moving, "write_off", write_off_reason=reason)
 
 
 def reverse_write_off(
     *, actual_ids: Sequence[int], scope: QuerySet[Actual], by: Any, at: dt.datetime
 ) -> int:
-    """Bring written-off items back to the backlog (not ready)."""
+    """Bring written-off items back to the backlog (not ready). What their write-off posted out
+    of WIP goes back, dated on the write-off's own date, so the period looks as if it never
+    happened: refused once that period is closed. An item that was never in WIP goes back to
+    the journal (the next import takes it)."""
     with transaction.atomic(durable=True):
         rows = _lock_items(actual_ids, scope)
         not_written_off = [r for r in rows if r.status != BillingStatus.WRITTEN_OFF]
@@ -277,7 +343,42 @@ def reverse_write_off(
                 len(not_written_off),
             ),
         )
+        actuals = {a.pk: a for a in _locked_actuals(rows)}
+        by_entry: dict[int, list[tuple[Actual, Any, Decimal, Decimal]]] = {}
+        for pk, (last, amount, accounting) in wip.written_off_balances(
+            list(actuals.values())
+        ).items():
+            if last.entry.period.status != PeriodStatus.OPEN:
+                raise BillingStateError(
+                    _(
+                        "Item %(id)s was written off in %(period)s (voucher %(voucher)s), which is "
+                        "closed: the write-off can no longer be reversed."
+                    )
+                    % {
+                        "id": pk,
+                        "period": last.entry.period,
+                        "voucher": last.entry.voucher_number,
+                    }
+                )
+            by_entry.setdefault(last.entry_id, []).append((actuals[pk], last, amount, accounting))
+        for items in by_entry.values():
+            written = items[0][1].entry
+            _post(
+                wip.restore(items, description=_("Write-off reversed")),
+                actuals=[i[0] for i in items],
+                entry_date=written.entry_date,
+                memo=_("Reversal of write-off %(voucher)s") % {"voucher": written.voucher_number},
+                by=by,
+                at=at,
+            )
         return _move(rows, "reverse_write_off", write_off_reason="")
+
+
+def _by_legal_entity(actuals: Sequence[Actual]) -> list[list[Actual]]:
+    groups: dict[int, list[Actual]] = {}
+    for actual in actuals:
+        groups.setdefault(actual.project.legal_entity_id, []).append(actual)
+    return [groups[k] for k in sorted(groups)]
 
 
 def _lock_milestones(milestone_ids: Iterable[int]) -> list[Milestone]:

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from actuals.journal import import_actuals, unbilled_wip_subledger
+from actuals.journal import import_actuals
 from actuals.views.common import _require
+from actuals.wip import unbilled_wip_subledger
 from contracts.models import LegalEntity
 from ledger.forms import LegalEntityDateForm
 from ledger.reports import wip_reconciliation
@@ -49,7 +50,7 @@ def journal_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def reconciliation(request: HttpRequest) -> HttpResponse:
-    """Project subledger (:func:`actuals.journal.unbilled_wip_subledger`) against the WIP –
+    """Project subledger (:func:`actuals.wip.unbilled_wip_subledger`) against the WIP –
     sales value account, per project (accountant only)."""
     _require(request, "ledger.view_reports")
     form = LegalEntityDateForm(request.GET or None)

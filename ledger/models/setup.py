@@ -345,6 +345,16 @@ class PostingProfile(models.Model):
     invoiced_revenue_account = models.ForeignKey(
         Account, models.PROTECT, verbose_name=_("invoiced revenue"), related_name="+"
     )
+    #: Where a written-off backlog item's WIP value goes (a project loss, DOMAIN.md §6).
+    #: Required in forms; empty only on a profile made before it existed and not set since
+    #: (a write-off under it then says so).
+    wip_write_off_account = models.ForeignKey(
+        Account,
+        models.PROTECT,
+        verbose_name=_("WIP write-off (project loss)"),
+        related_name="+",
+        null=True,
+    )
     revenue_on_account_account = models.ForeignKey(
         Account, models.PROTECT, verbose_name=_("invoiced revenue on account"), related_name="+"
     )

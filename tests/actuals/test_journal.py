@@ -13,13 +13,9 @@ from django.db import connections
 from django.urls import reverse
 
 from actuals import services
-from actuals.journal import (
-    import_actuals,
-    journal_lines_of,
-    source_key,
-    unbilled_wip_subledger,
-)
+from actuals.journal import import_actuals, journal_lines_of, source_key
 from actuals.models import Actual, ActualType
+from actuals.wip import unbilled_wip_subledger
 from contracts import models as c
 from ledger.models import (
     DimensionValue,

@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from actuals.journal import import_actuals
 from actuals.services.billing import mark_milestones_ready
+from actuals.wip import unbilled_wip_subledger
 from contracts import models as c
 from contracts.roles import Role
 from contracts.services import create_milestone
@@ -273,9 +274,10 @@ def test_posting_is_refused_while_the_actuals_journal_line_is_not_posted(billing
 
     assert refused.value.reasons == {
         "journal": [
-            "These T&M actuals are not posted through the integration journal yet: "
+            "These T&M actuals are not accrued in WIP yet: "
             f"actual {actual_id} of 2026-03-02, P-ACME, 1600.00 EUR: draft in journal "
-            f"{journal.pk}. Import the actuals into the journal and post it first."
+            f"{journal.pk}. Import the actuals into the journal and post it (or post the credit "
+            "note they came back with) first."
         ]
     }
     assert state(invoice) == before == ("confirmed", "", None, "", 0, 0, [])
@@ -291,9 +293,10 @@ def test_an_actual_not_imported_yet_is_named_as_such(billing, accountant):
     [actual_id] = invoice.details.values_list("actual_id", flat=True)
 
     assert posting_blockers(invoice)["journal"] == [
-        "These T&M actuals are not posted through the integration journal yet: "
+        "These T&M actuals are not accrued in WIP yet: "
         f"actual {actual_id} of 2026-03-02, P-ACME, 1600.00 EUR: not imported into the "
-        "integration journal. Import the actuals into the journal and post it first."
+        "integration journal. Import the actuals into the journal and post it (or post the "
+        "credit note they came back with) first."
     ]
 
 
@@ -440,10 +443,13 @@ def test_a_credit_note_posts_the_mirror_image_and_nets_the_open_items(billing, a
         f"Credit note INV2026-000002 for invoice INV2026-000001, {billing.project.customer.name}"
     )
     assert entry.entry_date == dt.date(2026, 4, 10)
-    assert entry_lines(entry) == [  # the mirror of the invoice; no accrual lines
+    assert entry_lines(entry) == [  # the mirror of the invoice ...
         ("1300", D("-1936.00"), D("-1936.00"), None, "ACME"),
         ("8000", D("1600.00"), D("1600.00"), "P-ACME", None),
         ("1710", D("336.00"), D("336.00"), None, None),
+        # ... and the 8 h it brings back to the backlog accrued in WIP at once
+        ("1350", D("1600.00"), D("1600.00"), "P-ACME", None),
+        ("8050", D("-1600.00"), D("-1600.00"), "P-ACME", None),
     ]
     items = CustomerTransaction.objects.order_by("pk")
     assert list(
@@ -456,6 +462,11 @@ def test_a_credit_note_posts_the_mirror_image_and_nets_the_open_items(billing, a
     assert balance.total_balance == D("0")
     balances = {row.account.code: row.balance for row in balance.rows}
     assert (balances["1300"], balances["8000"], balances["1710"]) == (D("0"), D("0"), D("0"))
+    # The hours are back in WIP (the invoice had cleared them): revenue stays accrued.
+    assert (balances["1350"], balances["8050"]) == (D("1600.00"), D("-1600.00"))
+    assert unbilled_wip_subledger(
+        legal_entity=billing.project.legal_entity, on_date=dt.date(2026, 4, 30)
+    ) == {billing.project.pk: D("1600.00")}
 
 
 def test_a_credit_note_of_an_unposted_invoice_waits_for_it(billing, accountant, no_accrual):
@@ -467,8 +478,8 @@ def test_a_credit_note_of_an_unposted_invoice_waits_for_it(billing, accountant, 
 
     assert posting_blockers(credit) == {
         "corrects": [
-            f"This credit note corrects invoice {invoice.reference}, which is not posted yet: "
-            f"post invoice {invoice.reference} first."
+            f"This document corrects {invoice.reference}, which is not posted yet: "
+            f"post {invoice.reference} first."
         ]
     }
 

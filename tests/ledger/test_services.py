@@ -317,7 +317,7 @@ def test_load_default_chart_is_idempotent(legal_entity):
         VatRule.objects.count(),
         PostingProfile.objects.count(),
     )
-    assert counts == (23, 5, 9, 1)
+    assert counts == (24, 5, 9, 1)
     profile = PostingProfile.objects.get()
     assert (profile.is_default, profile.accrue_tm_revenue) == (True, True)
     assert legal_entity.fiscal_years.get().periods.filter(status="open").count() == 12

@@ -48,10 +48,14 @@ class MissingJournalPosting:
     #: The journal that holds its draft line; ``None`` when not imported yet.
     journal_id: int | None
     error_reason: str
+    #: For hours a credit note brought back: that credit note (its posting accrues them).
+    credit_note: str = ""
 
     def __str__(self) -> str:
         where = (
-            _("not imported into the integration journal")
+            _("back from credit note %(ref)s, which is not posted yet") % {"ref": self.credit_note}
+            if self.credit_note
+            else _("not imported into the integration journal")
             if self.journal_id is None
             else _("draft in journal %(j)s") % {"j": self.journal_id}
         )
@@ -101,16 +105,40 @@ def _accrues(actual: Actual, profiles: _Profiles) -> bool:
 def missing_journal_postings(
     invoice: Invoice, *, profiles: _Profiles | None = None
 ) -> list[MissingJournalPosting]:
-    """The T&M actuals on the invoice that accrue revenue and whose integration-journal line
-    is not posted yet (in actual id order)."""
+    """The T&M actuals on the invoice that accrue revenue and are not accrued yet (in actual id
+    order): their integration-journal line is not posted, or, for hours a credit note brought
+    back, that credit note is not posted."""
     profiles = profiles or _Profiles()
     accruing = [a for a in _unbilled_actuals(invoice) if _accrues(a, profiles)]
     lines = {
         line.source_key: line
         for line in JournalLine.objects.filter(source_key__in=[source_key(a.pk) for a in accruing])
     }
+    credit_notes = {
+        d.returned_actual_id: d.invoice
+        for d in InvoiceDetail.objects.select_related("invoice").filter(
+            returned_actual__in=[a.pk for a in accruing if a.returned_from_id]
+        )
+    }
     missing = []
     for actual in accruing:
+        if actual.returned_from_id:
+            credit_note = credit_notes.get(actual.pk)
+            if credit_note is None or credit_note.status == InvoiceStatus.POSTED:
+                continue
+            missing.append(
+                MissingJournalPosting(
+                    actual_id=actual.pk,
+                    transaction_date=actual.transaction_date,
+                    project_code=actual.project.code,
+                    amount=actual.amount,
+                    currency=actual.currency,
+                    journal_id=None,
+                    error_reason="",
+                    credit_note=str(credit_note),
+                )
+            )
+            continue
         line = lines.get(source_key(actual.pk))
         if line is not None and line.status == JournalLineStatus.POSTED:
             continue
@@ -131,7 +159,12 @@ def missing_journal_postings(
 def _details(invoice: Invoice) -> list[InvoiceDetail]:
     return list(
         InvoiceDetail.objects.select_related(
-            "line", "billed_actual__project", "sales_tax_group", "item_sales_tax_group"
+            "line",
+            "billed_actual__project",
+            "returned_actual__billing",
+            "returned_actual__project",
+            "sales_tax_group",
+            "item_sales_tax_group",
         )
         .filter(invoice=invoice)
         .order_by("line_id", "pk")
@@ -189,8 +222,9 @@ def posting_blockers(invoice: Invoice) -> dict[str, list[str]]:
     if missing:
         errors["journal"].append(
             _(
-                "These T&M actuals are not posted through the integration journal yet: "
-                "%(list)s. Import the actuals into the journal and post it first."
+                "These T&M actuals are not accrued in WIP yet: %(list)s. Import the actuals "
+                "into the journal and post it (or post the credit note they came back with) "
+                "first."
             )
             % {"list": "; ".join(str(m) for m in missing)}
         )
@@ -220,10 +254,7 @@ def posting_blockers(invoice: Invoice) -> dict[str, list[str]]:
         original = Invoice.objects.get(pk=invoice.corrects_id)
         if original.status != InvoiceStatus.POSTED:
             errors["corrects"].append(
-                _(
-                    "This credit note corrects invoice %(ref)s, which is not posted yet: post "
-                    "invoice %(ref)s first."
-                )
+                _("This document corrects %(ref)s, which is not posted yet: post %(ref)s first.")
                 % {"ref": original}
             )
     projects = {d.billed_actual.project for d in details if d.billed_actual is not None}

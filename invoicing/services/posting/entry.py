@@ -13,8 +13,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from actuals.journal import source_key
-from actuals.models import BillingType
+from actuals import wip
+from actuals.models import BillingStatus, BillingType, WipMovementKind
+from actuals.wip import WipPosting
 from contracts.models import Project
 from contracts.money import ZERO, round_money
 from invoicing.models import (
@@ -25,9 +26,6 @@ from invoicing.queries import invoice_totals
 from invoicing.services.drafts import InvoiceStateError, lock_invoice
 from ledger.models import (
     CustomerTransaction,
-    JournalLine,
-    JournalLineStatus,
-    LedgerEntryLine,
     VatCode,
 )
 from ledger.services import (
@@ -40,7 +38,6 @@ from ledger.services import (
 )
 
 from .blockers import (
-    _accrues,
     _customer_profile,
     _details,
     _Profiles,
@@ -103,6 +100,7 @@ class _Entry:
     lines: list[LineSpec]
     gross: Decimal
     gross_accounting: Decimal
+    wip: WipPosting
 
 
 def _entry_lines(
@@ -192,69 +190,37 @@ def _entry_lines(
             )
         )
     lines.extend(credits)
-    if not invoice.is_credit_note:
-        lines.extend(_accrual_reversal(invoice=invoice, number=number, profiles=profiles))
-    return _Entry(lines=lines, gross=gross, gross_accounting=gross_accounting)
+    moved = _wip(invoice=invoice, number=number, details=details, rate=rate)
+    lines.extend(moved.lines)
+    return _Entry(lines=lines, gross=gross, gross_accounting=gross_accounting, wip=moved)
 
 
-def _accrual_reversal(*, invoice: Invoice, number: str, profiles: _Profiles) -> list[LineSpec]:
-    """Debit accrued revenue, credit WIP, per project, for the T&M actuals the journal posted
-    into WIP (exactly the accounting amounts and accounts of their journal entries)."""
-    actuals = {a.pk: a for a in _unbilled_actuals(invoice) if _accrues(a, profiles)}
-    if not actuals:
-        return []
-    keys = {source_key(pk): pk for pk in actuals}
-    posted = JournalLine.objects.filter(
-        source_key__in=list(keys), status=JournalLineStatus.POSTED, entry__isnull=False
-    ).values_list("source_key", "entry_id")
-    entry_of = {keys[key]: entry_id for key, entry_id in posted}
-    entry_lines: dict[int, list[LedgerEntryLine]] = defaultdict(list)
-    for row in (
-        LedgerEntryLine.objects.select_related("account")
-        .filter(entry_id__in=list(entry_of.values()))
-        .order_by("entry_id", "line_number")
-    ):
-        entry_lines[row.entry_id].append(row)
-    # (project, accrued account, WIP account, currency) → (amount, accounting amount)
-    groups: dict[tuple[int, int, int, str], _Amount] = {}
-    accounts: dict[int, Any] = {}
-    for pk, actual in sorted(actuals.items()):
-        if pk not in entry_of:
-            continue  # posted without an entry: the profile did not accrue at the time
-        rows = entry_lines[entry_of[pk]]
-        wip = next(r for r in rows if r.accounting_amount > 0 or r.amount > 0)
-        accrued = next(r for r in rows if r is not wip)
-        accounts[wip.account_id] = wip.account
-        accounts[accrued.account_id] = accrued.account
-        key = (actual.project_id, accrued.account_id, wip.account_id, actual.currency)
-        total = groups.setdefault(key, _Amount())
-        total.amount += actual.amount
-        total.accounting += abs(wip.accounting_amount)
-    projects = {a.project_id: a.project for a in actuals.values()}
-    lines: list[LineSpec] = []
-    for (project_id, accrued_id, wip_id, currency), value in sorted(groups.items()):
-        if value.amount == 0:
-            continue
-        text = _("%(number)s accrued revenue invoiced") % {"number": number}
-        lines.append(
-            _spec(
-                account=accounts[accrued_id],
-                currency=currency,
-                value=value,
-                project=projects[project_id],
-                description=text,
-            )
+def _wip(
+    *, invoice: Invoice, number: str, details: list[InvoiceDetail], rate: Decimal
+) -> WipPosting:
+    """What the invoice moves in WIP (:mod:`actuals.wip`): an invoice clears what was accrued
+    for the T&M actuals it bills (at the amounts and rate they were booked); a credit note
+    accrues the hours it brings back to the backlog, at the credit note's rate (not those
+    written off meanwhile)."""
+    if invoice.is_credit_note:
+        returned = [
+            d.returned_actual
+            for d in details
+            if d.returned_actual is not None
+            and d.returned_actual.billing.status != BillingStatus.WRITTEN_OFF
+        ]
+        return wip.accrue(
+            returned,
+            rate=lambda _currency: rate,
+            accounting_currency=invoice.legal_entity.accounting_currency,
+            description=_("%(number)s credited hours back in WIP") % {"number": number},
         )
-        lines.append(
-            _spec(
-                account=accounts[wip_id],
-                currency=currency,
-                value=_Amount(-value.amount, -value.accounting),
-                project=projects[project_id],
-                description=text,
-            )
-        )
-    return lines
+    balances = wip.wip_balances(_unbilled_actuals(invoice))
+    return wip.clear(
+        list(balances.values()),
+        kind=WipMovementKind.INVOICED,
+        description=_("%(number)s accrued revenue invoiced") % {"number": number},
+    )
 
 
 def _memo(invoice: Invoice, number: str) -> str:
@@ -350,6 +316,7 @@ def _post(
         posted_by=by,
         posted_at=at,
     )
+    built.wip.record(entry)
     if built.gross != 0:
         settles = None
         if locked.corrects is not None and locked.corrects.ledger_entry_id is not None:
