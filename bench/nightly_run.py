@@ -1,31 +1,38 @@
 """Benchmark: the nightly invoice run over 1,000 contracts and 100,000 ready actuals.
 
-    make bench                       # or: python bench/nightly_run.py [--contracts N --items M]
+    make bench                  # or: python bench/nightly_run.py [--contracts N --items M]
+    python bench/nightly_run.py --contracts 10000 --items 1000000 --workers 0 1 2
 
 Builds a fresh database ``<name>_bench`` on the server of ``DATABASE_URL`` (dropped first),
 migrates it, loads the data with set-based SQL, and prints:
 
-- the run: time, invoices/s, items/s, and the peak Python memory during the run
-  (tracemalloc) next to the process's peak RSS growth;
-- the plain-SQL floor on the same data: one ``UPDATE`` of the same actuals and one
-  ``INSERT … SELECT`` of the same detail rows (invoice headers and lines made beforehand,
-  untimed), in a transaction that is rolled back;
-- the ratio run / floor.
+- the **physical floor**, measured in the same run: the same rows the run bills, copied into
+  bare tables (primary key only, no index, trigger or constraint), one ``UPDATE`` of the
+  actual rows' status and one ``INSERT … SELECT`` of the detail rows, committed;
+- the **run**, once per ``--workers`` value: ``0`` bills the batches one after the other in
+  this process (``execute_run``, with the peak Python memory from tracemalloc); ``N`` starts
+  N real Celery workers (``--pool solo``) on a queue of their own on ``REDIS_URL`` and lets
+  them take the batches, timed from queuing the run until it is done. Between runs everything
+  is put back (drafts deleted, items released to ready, schedule rows pending);
+- per run: time, invoices/s, items/s and the ratio run / physical floor.
 
 Figures, not assertions: the test suite never times anything.
 """
 
 import argparse
 import os
-import resource
+import subprocess
 import sys
 import time
 import tracemalloc
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+RUN_DATE = "2026-04-01"
 
 
 def _bench_url(url: str) -> tuple[str, str]:
@@ -47,12 +54,13 @@ def _recreate_database(url: str, name: str) -> None:
 
 
 def build(contracts: int, items: int) -> None:
-    """Master data through the ORM (small), actuals through one INSERT … SELECT (large)."""
+    """Master data through the ORM (small), actuals and their billing rows through set-based
+    SQL (large), all ready to invoice (moved there the legal way: not ready → ready)."""
     import datetime as dt
     from decimal import Decimal
 
     from django.contrib.auth.models import User
-    from django.db import connection
+    from django.db import connection, transaction
 
     from contracts import models as c
     from ledger.services import load_default_chart
@@ -99,28 +107,32 @@ def build(contracts: int, items: int) -> None:
         )
         for i in range(contracts)
     )
-    ccs = c.ContractCustomer.objects.bulk_create(
-        c.ContractCustomer(
-            contract=k, customer=customers[i], split_percent=Decimal(100), is_rounding=True
+    with transaction.atomic():  # the split triggers check at commit
+        ccs = c.ContractCustomer.objects.bulk_create(
+            c.ContractCustomer(
+                contract=k, customer=customers[i], split_percent=Decimal(100), is_rounding=True
+            )
+            for i, k in enumerate(contract_rows)
         )
-        for i, k in enumerate(contract_rows)
-    )
-    lines = c.ContractLine.objects.bulk_create(
-        c.ContractLine(contract=k, name="T&M", billing_method=c.BillingMethod.TIME_AND_MATERIAL)
-        for k in contract_rows
-    )
-    c.ContractLineScope.objects.bulk_create(
-        c.ContractLineScope(
-            contract=k, line=lines[i], project=projects[i], transaction_class="time"
+        lines = c.ContractLine.objects.bulk_create(
+            c.ContractLine(contract=k, name="T&M", billing_method=c.BillingMethod.TIME_AND_MATERIAL)
+            for k in contract_rows
         )
-        for i, k in enumerate(contract_rows)
-    )
-    lcs = c.LineCustomer.objects.bulk_create(
-        c.LineCustomer(
-            line=lines[i], contract_customer=ccs[i], split_percent=Decimal(100), is_rounding=True
+        c.ContractLineScope.objects.bulk_create(
+            c.ContractLineScope(
+                contract=k, line=lines[i], project=projects[i], transaction_class="time"
+            )
+            for i, k in enumerate(contract_rows)
         )
-        for i in range(contracts)
-    )
+        lcs = c.LineCustomer.objects.bulk_create(
+            c.LineCustomer(
+                line=lines[i],
+                contract_customer=ccs[i],
+                split_percent=Decimal(100),
+                is_rounding=True,
+            )
+            for i in range(contracts)
+        )
     c.InvoiceScheduleEntry.objects.bulk_create(
         c.InvoiceScheduleEntry(
             line=line, run_date=dt.date(2026, 4, 1), cut_off_date=dt.date(2026, 3, 31)
@@ -135,13 +147,12 @@ def build(contracts: int, items: int) -> None:
                 actual_type, transaction_class, project_id, task_id, contract_id,
                 contract_line_id, line_customer_id, customer_id, resource_id, role_id,
                 category_id, transaction_date, quantity, unit_price, amount, currency,
-                billing_type, billing_status, nte_status, nte_failed_level, nte_message,
-                write_off_reason, reverses_id, time_entry_id, expense_entry_id, milestone_id,
-                price_warning, description, external_description, created_at)
+                billing_type, reverses_id, returned_from_id, time_entry_id, expense_entry_id,
+                milestone_id, price_warning, description, external_description, created_at)
             SELECT 'unbilled_sales', 'time', p.id, NULL, k.id, l.id, lc.id, p.customer_id,
                    %(resource)s, %(role)s, NULL,
                    DATE '2026-03-01' + (n %% 28), 1 + (n %% 8), 200, 200 * (1 + (n %% 8)),
-                   'EUR', 'chargeable', 'ready', 'ok', '', '', '', NULL, NULL, NULL, NULL,
+                   'EUR', 'chargeable', NULL, NULL, NULL, NULL, NULL,
                    '', 'Development', 'Development work', now()
             FROM unnest(%(lines)s::bigint[], %(lcs)s::bigint[], %(projects)s::bigint[],
                         %(contracts)s::bigint[]) AS x(line_id, lc_id, project_id, contract_id)
@@ -161,74 +172,176 @@ def build(contracts: int, items: int) -> None:
                 "per": per,
             },
         )
-        cursor.execute("ANALYZE")
-
-
-def plain_sql_floor() -> tuple[float, float]:
-    """One UPDATE of the same actuals and one INSERT … SELECT of the same details, rolled back."""
-    import datetime as dt
-
-    from django.db import connection, transaction
-
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The same foreign-key checks as the run makes (a rollback would skip deferred ones).
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
             """
-            INSERT INTO invoicing_invoice (contract_id, contract_customer_id, customer_id,
-                legal_entity_id, currency, status, invoice_date, customer_reference, description,
-                version, created_at, number, payment_reference, pdf, pdf_sha256, is_credit_note)
-            SELECT k.id, cc.id, cc.customer_id, k.legal_entity_id, k.currency, 'draft',
-                   %(d)s, '', '', 1, now(), '', '', '', '', false
-            FROM contracts_contract k JOIN contracts_contractcustomer cc ON cc.contract_id = k.id;
-            INSERT INTO invoicing_invoiceline (invoice_id, contract_line_id, description)
-            SELECT i.id, l.id, l.name FROM invoicing_invoice i
-            JOIN contracts_contractline l ON l.contract_id = i.contract_id;
-            ANALYZE invoicing_invoice;
-            ANALYZE invoicing_invoiceline;
-            """,
-            {"d": dt.date(2026, 4, 1)},
+            INSERT INTO actuals_actualbilling (actual_id, contract_id, contract_line_id,
+                contract_customer_id, transaction_date, billable, status, nte_status,
+                nte_failed_level, nte_message, write_off_reason)
+            SELECT a.id, a.contract_id, a.contract_line_id, lc.contract_customer_id,
+                   a.transaction_date, true, 'not_ready', 'ok', '', '', ''
+            FROM actuals_actual a JOIN contracts_linecustomer lc ON lc.id = a.line_customer_id;
+            UPDATE actuals_actualbilling SET status = 'ready';
+            """
         )
-        # The same rows as the run, in the order that keeps the planner's statistics true
-        # (details from the ready actuals, then the actuals marked): the work is the same.
-        start = time.perf_counter()
+        cursor.execute("VACUUM ANALYZE")
+
+
+def physical_floor() -> tuple[float, float]:
+    """The same rows the run bills, into bare copies (primary key only): one UPDATE of the
+    actual rows' status, one INSERT … SELECT of the detail rows, each committed."""
+    import psycopg
+    from django.db import connection
+
+    conninfo = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
+    with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO invoicing_invoicedetail (invoice_id, line_id, transaction_class,
-                actual_id, milestone_id, credits_id, credited, transaction_date, resource_id,
-                role_id, category_id, original_quantity, quantity, unit_price, amount, currency,
+            DROP TABLE IF EXISTS floor_actual, floor_detail;
+            CREATE TABLE floor_actual AS
+                SELECT a.*, b.status FROM actuals_actual a
+                JOIN actuals_actualbilling b ON b.actual_id = a.id
+                WHERE b.status = 'ready';
+            ALTER TABLE floor_actual ADD PRIMARY KEY (id);
+            CREATE TABLE floor_detail (LIKE invoicing_invoicedetail INCLUDING DEFAULTS
+                INCLUDING IDENTITY);
+            ALTER TABLE floor_detail ADD PRIMARY KEY (id);
+            """
+        )
+        cursor.execute("VACUUM ANALYZE floor_actual")
+        cursor.execute("CHECKPOINT")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        start = time.perf_counter()
+        conn.execute("UPDATE floor_actual SET status = 'on_draft'")
+        updated = time.perf_counter()
+        conn.execute(
+            """
+            INSERT INTO floor_detail (invoice_id, line_id, transaction_class, actual_id,
+                milestone_id, credits_id, credited, transaction_date, resource_id, role_id,
+                category_id, original_quantity, quantity, unit_price, amount, currency,
                 billing_type, sales_tax_group_id, item_sales_tax_group_id, description,
                 external_description)
-            SELECT i.id, l.id, a.transaction_class, a.id, NULL, NULL, false, a.transaction_date,
-                   a.resource_id, a.role_id, a.category_id, a.quantity, a.quantity, a.unit_price,
-                   a.amount, a.currency, a.billing_type, cu.sales_tax_group_id,
-                   r.item_sales_tax_group_id, a.description, a.external_description
-            FROM actuals_actual a
-            JOIN invoicing_invoice i ON i.contract_id = a.contract_id
-            JOIN invoicing_invoiceline l ON l.invoice_id = i.id
-            JOIN contracts_customer cu ON cu.id = i.customer_id
-            JOIN contracts_role r ON r.id = a.role_id
-            WHERE a.actual_type = 'unbilled_sales' AND a.billing_status = 'ready'
-              AND a.transaction_date <= DATE '2026-03-31'
+            SELECT a.contract_id, a.contract_line_id, a.transaction_class, a.id, NULL, NULL,
+                   false, a.transaction_date, a.resource_id, a.role_id, a.category_id,
+                   a.quantity, a.quantity, a.unit_price, a.amount, a.currency, a.billing_type,
+                   1, 1, a.description, a.external_description
+            FROM floor_actual a
             """
         )
         inserted = time.perf_counter()
+        conn.execute("DROP TABLE floor_actual, floor_detail")
+    return updated - start, inserted - updated
+
+
+def reset() -> None:
+    """Put the data back as before a run: drafts deleted, their items released to ready (a
+    legal move), schedule rows pending, runs gone."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
         cursor.execute(
             """
-            UPDATE actuals_actual SET billing_status = 'on_draft'
-            WHERE actual_type = 'unbilled_sales' AND billing_status = 'ready'
-              AND transaction_date <= DATE '2026-03-31'
+            DELETE FROM invoicing_invoicedetail;
+            DELETE FROM invoicing_invoiceline;
+            DELETE FROM invoicing_invoice;
+            DELETE FROM invoicing_invoicerunfailure;
+            DELETE FROM invoicing_invoicerun;
+            UPDATE actuals_actualbilling SET status = 'ready' WHERE status = 'on_draft';
+            UPDATE contracts_invoicescheduleentry SET status = 'pending', ran_at = NULL;
             """
         )
-        updated = time.perf_counter()
-        transaction.set_rollback(True)
-    return updated - inserted, inserted - start
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("CHECKPOINT")
+
+
+def _in_process() -> tuple[float, float, int]:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from invoicing.models import RunTrigger
+    from invoicing.services import execute_run, record_run
+
+    tracemalloc.start()
+    start = time.perf_counter()
+    run = record_run(
+        run_date=dt.date.fromisoformat(RUN_DATE),
+        trigger=RunTrigger.COMMAND,
+        by=None,
+        now=timezone.now(),
+    )
+    run = execute_run(run=run, clock=timezone.now)
+    elapsed = time.perf_counter() - start
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return elapsed, peak / 1024 / 1024, run.pk
+
+
+def _with_workers(count: int) -> tuple[float, float, int]:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from invoicing.models import InvoiceRun, RunStatus, RunTrigger
+    from invoicing.services import record_run
+    from invoicing.tasks import execute_invoice_run
+
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DEBUG": "1", "LOG_LEVEL": "WARNING"}
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "invoicing",
+                "worker",
+                "--pool",
+                "solo",
+                "-Q",
+                queue,
+                "-n",
+                f"bench{i}-{queue}@%h",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        for i in range(count)
+    ]
+    try:
+        time.sleep(6)  # let them connect to the broker
+        run = record_run(
+            run_date=dt.date.fromisoformat(RUN_DATE),
+            trigger=RunTrigger.COMMAND,
+            by=None,
+            now=timezone.now(),
+        )
+        start = time.perf_counter()
+        execute_invoice_run.apply_async((run.pk,), queue=queue)
+        while InvoiceRun.objects.get(pk=run.pk).status == RunStatus.RUNNING:
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - start
+    finally:
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            w.wait(timeout=30)
+    return elapsed, float("nan"), run.pk
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contracts", type=int, default=1000)
     parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="0: bill in this process; N: N real Celery workers (several values: one run each)",
+    )
     args = parser.parse_args()
 
     url, name = _bench_url(os.environ["DATABASE_URL"])
@@ -239,54 +352,42 @@ def main() -> int:
     import django
 
     django.setup()
-    import datetime as dt
-
     from django.core.management import call_command
-    from django.utils import timezone
+    from django.db import connection
 
-    from invoicing.models import Invoice, InvoiceDetail, RunTrigger
-    from invoicing.services import execute_run, start_run
+    from invoicing.models import Invoice, InvoiceDetail, InvoiceRun
 
     call_command("migrate", verbosity=0)
     t0 = time.perf_counter()
     build(args.contracts, args.items)
     print(
-        f"built {args.contracts} contracts, {args.items} ready actuals in {time.perf_counter() - t0:.1f} s"
+        f"built {args.contracts:,} contracts, {args.items:,} ready actuals in "
+        f"{time.perf_counter() - t0:.1f} s"
     )
-
-    update_s, insert_s = plain_sql_floor()
+    update_s, insert_s = physical_floor()
     floor = update_s + insert_s
     print(
-        f"plain-SQL floor (1 UPDATE + 1 INSERT ... SELECT): {floor:.2f} s "
+        f"physical floor (bare copies, primary key only): {floor:.2f} s "
         f"(UPDATE {update_s:.2f} s, INSERT {insert_s:.2f} s)"
     )
-
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    tracemalloc.start()
-    start = time.perf_counter()
-    run = start_run(
-        run_date=dt.date(2026, 4, 1), trigger=RunTrigger.COMMAND, by=None, now=timezone.now()
-    )
-    run = execute_run(run=run, clock=timezone.now)
-    elapsed = time.perf_counter() - start
-    _current, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-    invoices = Invoice.objects.count()
-    details = InvoiceDetail.objects.count()
-    assert (
-        (run.invoices_count, run.items_count) == (invoices, details) == (args.contracts, args.items)
-    ), (
-        run.invoices_count,
-        run.items_count,
-    )
-    print(f"nightly run: {elapsed:.2f} s for {invoices} invoices and {details} items")
-    print(f"  {invoices / elapsed:,.0f} invoices/s, {details / elapsed:,.0f} items/s")
-    print(f"  peak Python memory during the run: {peak / 1024 / 1024:.1f} MiB (tracemalloc)")
-    print(f"  peak RSS growth: {(rss_after - rss_before) / 1024:.1f} MiB")
-    print(f"  failures: {run.failures_count}; amount {run.amounts}")
-    print(f"ratio run / plain-SQL floor: {elapsed / floor:.2f}x")
+    for i, workers in enumerate(args.workers):
+        if i:
+            reset()
+        connection.close()
+        elapsed, peak, run_id = _in_process() if workers == 0 else _with_workers(workers)
+        run = InvoiceRun.objects.get(pk=run_id)
+        invoices, details = Invoice.objects.count(), InvoiceDetail.objects.count()
+        assert (run.invoices_count, run.items_count, run.failures_count) == (
+            invoices,
+            details,
+            0,
+        ) and (invoices, details) == (args.contracts, args.items), (run.pk, invoices, details)
+        how = "in this process" if workers == 0 else f"{workers} Celery worker(s)"
+        print(f"nightly run, {how}: {elapsed:.2f} s for {invoices:,} invoices, {details:,} items")
+        print(f"  {invoices / elapsed:,.0f} invoices/s, {details / elapsed:,.0f} items/s")
+        print(f"  run / physical floor: {elapsed / floor:.2f}x")
+        if workers == 0:
+            print(f"  peak Python memory during the run: {peak:.1f} MiB (tracemalloc)")
     return 0
 
 

@@ -36,4 +36,5 @@ urlpatterns = [
     path("posting-batches/<int:pk>/", proposals.batch_detail, name="batch-detail"),
     path("runs/", runs.run_list, name="run-list"),
     path("runs/<int:pk>/", runs.run_detail, name="run-detail"),
+    path("runs/<int:pk>/retry/", runs.run_retry, name="run-retry"),
 ]

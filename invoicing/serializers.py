@@ -474,6 +474,10 @@ class InvoiceRunSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "started_by",
+            "heartbeat_at",
+            "retry_of",
+            "batches_total",
+            "batches_done",
             "contracts_total",
             "contracts_done",
             "invoices_count",
@@ -486,6 +490,9 @@ class InvoiceRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
         extra_kwargs = {
             "run_date": {"help_text": _("The day the run bills for.")},
+            "heartbeat_at": {"help_text": _("When the run last made progress.")},
+            "retry_of": {"help_text": _("The failed run this one retries.")},
+            "message": {"help_text": _("Why the run failed, when it did.")},
             "trigger": {"help_text": _("schedule, command, api or portal.")},
             "status": {"help_text": _("running, done, failures (done with failures) or failed.")},
             "amounts": {"help_text": _('Amount invoiced per currency, e.g. {"EUR": "1600.00"}.')},

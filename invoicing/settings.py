@@ -242,6 +242,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "invoicing.tasks.nightly_invoice_run",
         "schedule": crontab(hour=INVOICE_RUN_HOUR, minute=INVOICE_RUN_MINUTE),
     },
+    # Runs and posting batches whose worker died are marked failed, with the reason.
+    "fail-stalled-jobs": {
+        "task": "invoicing.tasks.fail_stalled_jobs",
+        "schedule": crontab(minute="*/5"),
+    },
     # Approved actuals into the integration journal, hourly (idempotent: nothing twice).
     "import-actuals-to-journal": {
         "task": "actuals.tasks.import_actuals_to_journal",
@@ -262,8 +267,11 @@ LOGGING = {
 #: Legal-entity defaults for demo data and the printed invoice live in the database (LegalEntity).
 #: Item sales tax group (code) of milestones and manual fees on invoices.
 MILESTONE_ITEM_SALES_TAX_GROUP = os.environ.get("MILESTONE_ITEM_SALES_TAX_GROUP", "SERVICES")
-#: Contracts billed per transaction in an invoice run (a failing batch is retried per contract).
+#: Contracts billed per transaction in an invoice run (a failing batch is retried per contract);
+#: each batch is one task, so every worker takes batches side by side.
 INVOICE_RUN_BATCH = int(os.environ.get("INVOICE_RUN_BATCH", "100"))
+#: A running invoice run or posting batch without progress for this long is marked failed.
+JOB_STALLED_AFTER_MINUTES = int(os.environ.get("JOB_STALLED_AFTER_MINUTES", "10"))
 FUTURE_ENTRY_DAYS = int(os.environ.get("FUTURE_ENTRY_DAYS", "7"))
 RECEIPT_MAX_BYTES = int(os.environ.get("RECEIPT_MAX_BYTES", str(5 * 1024 * 1024)))
 #: Integration journals group imported actuals per legal entity by "day" or "month".

@@ -115,11 +115,13 @@ def open_items(actuals: Sequence[Actual], *, check_limits: bool = True) -> list[
             if actual.billing_type == BillingType.CHARGEABLE:
                 check = nte.check_nte(actual=actual) if check_limits else NteResult(NteStatus.OK)
             assert actual.contract_id is not None and actual.contract_line_id is not None
+            assert actual.line_customer is not None
             rows.append(
                 ActualBilling.objects.create(
                     actual=actual,
                     contract_id=actual.contract_id,
                     contract_line_id=actual.contract_line_id,
+                    contract_customer_id=actual.line_customer.contract_customer_id,
                     transaction_date=actual.transaction_date,
                     billable=actual.billing_type != BillingType.NON_CHARGEABLE,
                     nte_status=check.status,
@@ -441,22 +443,33 @@ CREATE TEMP TABLE IF NOT EXISTS {CLAIM_TABLE} (
 ) ON COMMIT DELETE ROWS
 """
 
-# One UPDATE moves every ready item of the scope; the contracts are locked already, so nothing
-# else moves these rows meanwhile. Only ready items are taken, and only billable items within
-# their limit can be ready (a check constraint), so the claim needs no other condition.
+# One UPDATE moves every ready item of the scope. The items are found first, through the
+# partial index of ready items (per line, up to its cut-off: a lateral scan the planner may not
+# flatten, so one index range per line however stale its statistics), and then updated where
+# they lie (by ``ctid``; a row moved meanwhile is followed, and skipped unless still ready):
+# nothing reads the rest of the table, however large it grows. The contracts are
+# locked already, so nothing else moves these rows meanwhile. Only ready items are taken, and
+# only billable items within their limit can be ready (a check constraint), so the claim needs
+# no other condition, and no actual is read.
 _CLAIM_ACTUALS = f"""
 WITH claimed AS (
     UPDATE actuals_actualbilling b SET status = 'on_draft'
-    FROM (SELECT b.actual_id FROM actuals_actualbilling b {{source}}
-          WHERE b.status = 'ready' AND {{condition}}) k
-    WHERE b.actual_id = k.actual_id
-    RETURNING b.actual_id, b.contract_id, b.contract_line_id
+    WHERE b.ctid = ANY(ARRAY({{ready}})) AND b.status = 'ready'
+    RETURNING b.actual_id, b.contract_id, b.contract_line_id, b.contract_customer_id
 )
 INSERT INTO {CLAIM_TABLE} (actual_id, contract_id, contract_line_id, contract_customer_id)
-SELECT c.actual_id, c.contract_id, c.contract_line_id, lc.contract_customer_id
-FROM claimed c
-JOIN actuals_actual a ON a.id = c.actual_id
-JOIN contracts_linecustomer lc ON lc.id = a.line_customer_id
+SELECT actual_id, contract_id, contract_line_id, contract_customer_id FROM claimed
+"""
+
+#: Ready items of lines, each up to its cut-off (``v``: line id, cut-off date).
+_READY_BY_LINE = """
+SELECT r.ctid FROM {lines} AS v(line_id, cut_off)
+CROSS JOIN LATERAL (
+    SELECT x.ctid FROM actuals_actualbilling x
+    WHERE x.contract_line_id = v.line_id AND x.status = 'ready'
+      AND (v.cut_off IS NULL OR x.transaction_date <= v.cut_off)
+    OFFSET 0
+) r
 """
 
 
@@ -480,28 +493,27 @@ class ClaimScope:
     take_milestones: bool = True
 
 
-def _actual_claim_sql(scope: ClaimScope) -> tuple[str, str, dict[str, Any]]:
+def _actual_claim_sql(scope: ClaimScope) -> tuple[str, dict[str, Any]]:
+    """The query of where the ready items to claim lie (``ctid``), and its parameters."""
     params: dict[str, Any] = {"contract_ids": list(scope.contract_ids)}
     if scope.actual_ids is not None:
         params["actual_ids"] = list(scope.actual_ids)
         return (
-            "",
-            "b.actual_id = ANY(%(actual_ids)s) AND b.contract_id = ANY(%(contract_ids)s)",
-            params,
-        )
+            "SELECT x.ctid FROM actuals_actualbilling x"
+            " WHERE x.actual_id = ANY(%(actual_ids)s) AND x.contract_id = ANY(%(contract_ids)s)"
+            " AND x.status = 'ready'"
+        ), params
     if scope.line_cut_offs is not None:
         params["line_ids"] = list(scope.line_cut_offs)
         params["cut_offs"] = list(scope.line_cut_offs.values())
-        source = (
-            "JOIN (SELECT unnest(%(line_ids)s::bigint[]) AS line_id, "
-            "unnest(%(cut_offs)s::date[]) AS cut_off) v ON b.contract_line_id = v.line_id"
-        )
-        return source, "b.transaction_date <= v.cut_off", params
-    condition = "b.contract_id = ANY(%(contract_ids)s)"
-    if scope.up_to is not None:
+        lines = "unnest(%(line_ids)s::bigint[], %(cut_offs)s::date[])"
+    else:
         params["up_to"] = scope.up_to
-        condition += " AND b.transaction_date <= %(up_to)s"
-    return "", condition, params
+        lines = (
+            "(SELECT id, %(up_to)s::date FROM contracts_contractline"
+            " WHERE contract_id = ANY(%(contract_ids)s))"
+        )
+    return _READY_BY_LINE.format(lines=lines), params
 
 
 def _claim_milestones(scope: ClaimScope, at: dt.datetime) -> list[Milestone]:
@@ -533,8 +545,8 @@ def claim_ready(*, scope: ClaimScope, at: dt.datetime) -> int:
         cursor.execute(_CLAIM_TABLE_SQL)
         cursor.execute(f"DELETE FROM {CLAIM_TABLE}")
         if scope.actual_ids != []:
-            source, condition, params = _actual_claim_sql(scope)
-            cursor.execute(_CLAIM_ACTUALS.format(source=source, condition=condition), params)
+            ready, params = _actual_claim_sql(scope)
+            cursor.execute(_CLAIM_ACTUALS.format(ready=ready), params)
         milestones = _claim_milestones(scope, at)
         if milestones:
             cursor.execute(
@@ -549,11 +561,7 @@ def claim_ready(*, scope: ClaimScope, at: dt.datetime) -> int:
                 ],
             )
         cursor.execute(f"SELECT count(*) FROM {CLAIM_TABLE}")
-        claimed = int(cursor.fetchone()[0])
-        if claimed:
-            # Fresh statistics for the claim, or the planner guesses 1 row and nests loops.
-            cursor.execute(f"ANALYZE {CLAIM_TABLE}")
-        return claimed
+        return int(cursor.fetchone()[0])
 
 
 def claim(*, actual_ids: Sequence[int], milestone_ids: Sequence[int], at: dt.datetime) -> None:

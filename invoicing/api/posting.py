@@ -128,10 +128,13 @@ class PostingBatchSerializer(serializers.ModelSerializer):
             "posted",
             "failed",
             "failures",
+            "heartbeat_at",
+            "message",
         ]
         read_only_fields = fields
         extra_kwargs = {
-            "status": {"help_text": gettext_lazy("running, done or failures.")},
+            "status": {"help_text": gettext_lazy("running, done, failures or failed.")},
+            "message": {"help_text": gettext_lazy("Why the batch failed, when it did.")},
             "failures": {"help_text": gettext_lazy("Invoice id → the reason it was not posted.")},
         }
 

@@ -3,28 +3,29 @@
 POST ``{"run_date": "YYYY-MM-DD"}`` records a run (``start_run``, trigger *api*) and queues
 the same work the nightly schedule does (``invoicing.tasks.execute_invoice_run``, sent when
 the transaction commits); it answers 202 with the run, whose counts fill in as it goes
-(``GET /api/v1/invoice-runs/{id}/``). Reading needs ``invoicing.view_invoicerun``; starting
+(``GET /api/v1/invoice-runs/{id}/``). A run whose worker died is marked *failed* with the
+reason within minutes; ``POST /api/v1/invoice-runs/{id}/retry/`` starts a new run for its date
+(202), 409 unless it failed. Reading needs ``invoicing.view_invoicerun``; starting and retrying
 ``invoicing.add_invoicerun``.
 """
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contracts.api.base import ModelPermissions, StableOrderingFilter
+from contracts.api.base import ModelPermissions, StableOrderingFilter, requires
 from invoicing.filters import runs_visible_to
 from invoicing.models import InvoiceRun, InvoiceRunFailure, RunTrigger
 from invoicing.serializers import InvoiceRunCreateSerializer, InvoiceRunSerializer
-from invoicing.services import start_run
-from invoicing.tasks import execute_invoice_run
+from invoicing.services import retry_run, start_run
 
-from .base import ERRORS
+from .base import CONFLICT, ERRORS
 
 
 @extend_schema_view(
@@ -60,16 +61,34 @@ class InvoiceRunViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         payload = InvoiceRunCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        with transaction.atomic():
-            run = start_run(
-                run_date=payload.validated_data["run_date"],
-                trigger=RunTrigger.API,
-                by=request.user,
-                now=timezone.now(),
-            )
-            execute_invoice_run.delay_on_commit(run.pk)
-        run.refresh_from_db()
+        run = start_run(
+            run_date=payload.validated_data["run_date"],
+            trigger=RunTrigger.API,
+            by=request.user,
+            now=timezone.now(),
+        )
         return Response(
             InvoiceRunSerializer(self.get_queryset().get(pk=run.pk)).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(
+        summary="Retry a failed invoice run",
+        request=None,
+        responses={202: InvoiceRunSerializer, **ERRORS, **CONFLICT},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[requires("invoicing.view_invoicerun", "invoicing.add_invoicerun")],
+    )
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        """A new run for the failed run's date: it bills whatever is still due (what the failed
+        run billed stays billed). 409 while the run is running or when it succeeded."""
+        retry = retry_run(
+            run=self.get_object(), trigger=RunTrigger.API, by=request.user, now=timezone.now()
+        )
+        return Response(
+            InvoiceRunSerializer(self.get_queryset().get(pk=retry.pk)).data,
             status=status.HTTP_202_ACCEPTED,
         )

@@ -131,9 +131,10 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .prefetch_related(
             Prefetch(
                 "details",
-                queryset=InvoiceDetail.objects.select_related(
-                    "resource", "role", "category", "milestone"
-                ).order_by("transaction_date", "pk"),
+                # Filtered by the invoice too, so that the details' (invoice, line) index serves.
+                queryset=InvoiceDetail.objects.filter(invoice=invoice)
+                .select_related("resource", "role", "category", "milestone")
+                .order_by("transaction_date", "pk"),
             )
         )
         .order_by("pk")

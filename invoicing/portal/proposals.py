@@ -278,9 +278,12 @@ def _lines(invoice: Invoice) -> list[InvoiceLine]:
         .prefetch_related(
             Prefetch(
                 "details",
-                queryset=InvoiceDetail.objects.select_related(
+                # Filtered by the invoice too, so that the details' (invoice, line) index serves.
+                queryset=InvoiceDetail.objects.filter(invoice=invoice)
+                .select_related(
                     "resource", "role", "category", "sales_tax_group", "item_sales_tax_group"
-                ).order_by("transaction_date", "pk"),
+                )
+                .order_by("transaction_date", "pk"),
             )
         )
         .order_by("pk")

@@ -3,24 +3,25 @@
 A run's page reloads itself every few seconds while the run is *running* (a ``<meta
 http-equiv="refresh">``: no script needed under the strict CSP), so its counts fill in.
 Starting a run records it (trigger *portal*) and queues the same task the API queues, sent
-when the transaction commits.
+when the transaction commits. A failed run says why and offers *Retry*: a new run for its date
+that bills what is still due.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
+from contracts.errors import EXPECTED_ERRORS, error_texts
 from contracts.views import Column, table_page
 from invoicing.filters import runs_visible_to
 from invoicing.forms import RunForm
 from invoicing.models import RunStatus, RunTrigger
-from invoicing.services import start_run
-from invoicing.tasks import execute_invoice_run
+from invoicing.services import retry_run, start_run
 
 from .common import form_error_texts, require
 
@@ -51,14 +52,12 @@ def run_list(request: HttpRequest) -> HttpResponse:
             for text in form_error_texts(form):
                 messages.error(request, text)
             return redirect("invoicing:run-list")
-        with transaction.atomic():
-            run = start_run(
-                run_date=form.cleaned_data["run_date"],
-                trigger=RunTrigger.PORTAL,
-                by=request.user,
-                now=timezone.now(),
-            )
-            execute_invoice_run.delay_on_commit(run.pk)
+        run = start_run(
+            run_date=form.cleaned_data["run_date"],
+            trigger=RunTrigger.PORTAL,
+            by=request.user,
+            now=timezone.now(),
+        )
         messages.success(
             request,
             _("Invoice run %(id)s for %(date)s started.")
@@ -96,5 +95,27 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "amounts": sorted(run.amounts.items()),
             "running": run.status == RunStatus.RUNNING,
             "refresh_seconds": REFRESH_SECONDS,
+            "can_retry": run.status in (RunStatus.FAILED, RunStatus.DONE_WITH_FAILURES)
+            and request.user.has_perm("invoicing.add_invoicerun"),
+            "retries": list(run.retries.order_by("pk")),
         },
     )
+
+
+@login_required
+@require_POST
+def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request, "invoicing.view_invoicerun", "invoicing.add_invoicerun")
+    run = get_object_or_404(runs_visible_to(request.user), pk=pk)
+    try:
+        retry = retry_run(run=run, trigger=RunTrigger.PORTAL, by=request.user, now=timezone.now())
+    except EXPECTED_ERRORS as exc:
+        for text in error_texts(exc):
+            messages.error(request, text)
+        return redirect("invoicing:run-detail", pk=run.pk)
+    messages.success(
+        request,
+        _("Invoice run %(id)s started: it bills what run %(failed)s left due.")
+        % {"id": retry.pk, "failed": run.pk},
+    )
+    return redirect("invoicing:run-detail", pk=retry.pk)

@@ -11,7 +11,8 @@ which works in a handful of statements however many items there are:
    unique constraint ``detail_actual_once`` is the last guard, in the database;
 2. **headers**: one draft per contract × contract customer (``ON CONFLICT DO NOTHING`` on
    ``invoice_one_open_draft``, so items join an open draft where one exists);
-3. **lines**: one per contract line;
+3. **lines**: one per contract line; the claim with where each item goes (its draft and line)
+   is copied into a temporary table of the batch, ``billing_work``;
 4. **details**: one per claimed actual or milestone, with the VAT groups defaulted
    (sales tax group: project → contract → customer; item group: role / category, or the
    ``MILESTONE_ITEM_SALES_TAX_GROUP`` setting for milestones);
@@ -61,11 +62,29 @@ ON CONFLICT DO NOTHING
 
 _LINES = f"""
 INSERT INTO invoicing_invoiceline (invoice_id, contract_line_id, description)
-SELECT DISTINCT i.id, k.contract_line_id, COALESCE(NULLIF(cl.external_description, ''), cl.name)
-FROM {CLAIM_TABLE} k
+SELECT i.id, k.contract_line_id, COALESCE(NULLIF(cl.external_description, ''), cl.name)
+FROM (SELECT DISTINCT contract_id, contract_customer_id, contract_line_id FROM {CLAIM_TABLE}) k
 JOIN invoicing_invoice i ON {_OPEN_DRAFT}
 JOIN contracts_contractline cl ON cl.id = k.contract_line_id
+ORDER BY i.id, k.contract_line_id
 ON CONFLICT DO NOTHING
+"""
+
+#: The claim with where each item goes: its draft and line, and the fallback sales tax groups
+#: (contract's, customer's). A table of its own, made per batch and never analyzed: the planner
+#: sizes it from its pages, so the detail insert joins the small tables by hash, whatever it
+#: believes about the invoice tables (whose new rows are not in their statistics yet).
+_WORK = f"""
+DROP TABLE IF EXISTS billing_work;
+CREATE TEMP TABLE billing_work ON COMMIT DROP AS
+SELECT k.actual_id, k.milestone_id, k.contract_id, i.id AS invoice_id, l.id AS line_id,
+       ct.sales_tax_group_id AS contract_sales_tax_group_id,
+       cu.sales_tax_group_id AS customer_sales_tax_group_id
+FROM {CLAIM_TABLE} k
+JOIN invoicing_invoice i ON {_OPEN_DRAFT}
+JOIN invoicing_invoiceline l ON l.invoice_id = i.id AND l.contract_line_id = k.contract_line_id
+JOIN contracts_contract ct ON ct.id = k.contract_id
+JOIN contracts_customer cu ON cu.id = i.customer_id
 """
 
 _DETAIL_COLUMNS = """
@@ -75,49 +94,38 @@ _DETAIL_COLUMNS = """
     description, external_description
 """
 
-#: Each detail insert reports per invoice: contract, invoice, item count, currency, amount.
-_REPORT = """
-SELECT i.contract_id, ins.invoice_id, count(*), ins.currency, sum(ins.amount)
-FROM ins JOIN invoicing_invoice i ON i.id = ins.invoice_id
-GROUP BY i.contract_id, ins.invoice_id, ins.currency
-"""
+#: Each detail insert reports its items and amount per currency.
+_REPORT = "SELECT currency, count(*), sum(amount) FROM ins GROUP BY currency"
 
 _ACTUAL_DETAILS = f"""
 WITH ins AS (
 INSERT INTO invoicing_invoicedetail ({_DETAIL_COLUMNS})
-SELECT i.id, l.id, a.transaction_class, a.id, NULL, NULL, false,
+SELECT t.invoice_id, t.line_id, a.transaction_class, a.id, NULL, NULL, false,
        a.transaction_date, a.resource_id, a.role_id, a.category_id, a.quantity, a.quantity,
        a.unit_price, a.amount, a.currency, a.billing_type,
-       COALESCE(p.sales_tax_group_id, ct.sales_tax_group_id, cu.sales_tax_group_id),
+       COALESCE(p.sales_tax_group_id, t.contract_sales_tax_group_id,
+                t.customer_sales_tax_group_id),
        COALESCE(r.item_sales_tax_group_id, ec.item_sales_tax_group_id),
        a.description, a.external_description
-FROM {CLAIM_TABLE} k
-JOIN actuals_actual a ON a.id = k.actual_id
-JOIN invoicing_invoice i ON {_OPEN_DRAFT}
-JOIN invoicing_invoiceline l ON l.invoice_id = i.id AND l.contract_line_id = k.contract_line_id
+FROM billing_work t
+JOIN actuals_actual a ON a.id = t.actual_id
 JOIN contracts_project p ON p.id = a.project_id
-JOIN contracts_contract ct ON ct.id = k.contract_id
-JOIN contracts_customer cu ON cu.id = i.customer_id
 LEFT JOIN contracts_role r ON r.id = a.role_id
 LEFT JOIN contracts_expensecategory ec ON ec.id = a.category_id
-RETURNING invoice_id, currency, amount
+RETURNING currency, amount
 )
 {_REPORT}"""
 
 _MILESTONE_DETAILS = f"""
 WITH ins AS (
 INSERT INTO invoicing_invoicedetail ({_DETAIL_COLUMNS})
-SELECT i.id, l.id, 'milestone', NULL, m.id, NULL, false,
+SELECT t.invoice_id, t.line_id, 'milestone', NULL, m.id, NULL, false,
        m.milestone_date, NULL, NULL, NULL, 1, 1, m.amount, m.amount, m.currency, 'chargeable',
-       COALESCE(ct.sales_tax_group_id, cu.sales_tax_group_id), %(milestone_item_group)s,
-       m.name, m.external_description
-FROM {CLAIM_TABLE} k
-JOIN contracts_milestone m ON m.id = k.milestone_id
-JOIN invoicing_invoice i ON {_OPEN_DRAFT}
-JOIN invoicing_invoiceline l ON l.invoice_id = i.id AND l.contract_line_id = k.contract_line_id
-JOIN contracts_contract ct ON ct.id = k.contract_id
-JOIN contracts_customer cu ON cu.id = i.customer_id
-RETURNING invoice_id, currency, amount
+       COALESCE(t.contract_sales_tax_group_id, t.customer_sales_tax_group_id),
+       %(milestone_item_group)s, m.name, m.external_description
+FROM billing_work t
+JOIN contracts_milestone m ON m.id = t.milestone_id
+RETURNING currency, amount
 )
 {_REPORT}"""
 
@@ -182,11 +190,14 @@ def _bill(
     cursor.execute(_BUMP_EXISTING)
     cursor.execute(_HEADERS, params)
     cursor.execute(_LINES)
+    cursor.execute(_WORK)
+    cursor.execute("SELECT DISTINCT contract_id, invoice_id FROM billing_work")
+    for contract_id, invoice_id in cursor.fetchall():
+        result.contract_ids.add(contract_id)
+        result.invoice_ids.add(invoice_id)
     for statement in (_ACTUAL_DETAILS, _MILESTONE_DETAILS):
         cursor.execute(statement, params)
-        for contract_id, invoice_id, items, currency, amount in cursor.fetchall():
-            result.contract_ids.add(contract_id)
-            result.invoice_ids.add(invoice_id)
+        for currency, items, amount in cursor.fetchall():
             result.items += items
             result.amounts[currency] += amount
     return result

@@ -155,7 +155,9 @@ def remove_detail(*, detail: InvoiceDetail, at: dt.datetime, version: int | None
         invoice = lock_invoice(invoice_id=detail.invoice_id, version=version)
         _require_open(invoice)
         _release(InvoiceDetail.objects.filter(pk=detail.pk), at)
-        InvoiceLine.objects.filter(invoice=invoice, details__isnull=True).delete()
+        InvoiceLine.objects.filter(invoice=invoice).exclude(
+            pk__in=InvoiceDetail.objects.filter(invoice=invoice).values("line_id")
+        ).delete()
         _touch(invoice)
         return invoice
 

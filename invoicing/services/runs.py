@@ -1,4 +1,4 @@
-"""Invoice runs: the nightly run (and the same run from the command line or the API).
+"""Invoice runs: the nightly run (and the same run from the command line, the API, a page).
 
 A run for a date takes every invoice-schedule row whose run date has come and that has not
 run yet (``pending``, or ``failed`` last time: missed nights are caught up, failures retried),
@@ -9,12 +9,23 @@ Decision: the schedule drives the run. Milestones are billed on their contract's
 (so nothing is invoiced on the days between); a contract without an invoice schedule is
 invoiced by its manager (*create invoice*).
 
-Work is split per contract, cheaply: contracts are billed in batches of
-``INVOICE_RUN_BATCH`` with set-based SQL (:mod:`invoicing.services.creation`), each batch in
-its own transaction. If a batch fails, its contracts are retried one by one, so one bad
-contract fails alone (its schedule rows say *failed* with the reason, and the run records it)
-while the others go on. The run record keeps the counts and is updated after every batch, so
-its page shows progress.
+**Batches, and several workers.** :func:`plan_run` splits the due contracts into batches of
+``INVOICE_RUN_BATCH`` (in contract order); :func:`bill_run_batch` bills one batch. The Celery
+task that executes a run queues one task per batch, so every worker listening takes batches
+side by side; :func:`execute_run` bills them one after the other in this process (the command
+line, tests). Each batch is one transaction with set-based SQL
+(:mod:`invoicing.services.creation`) that also marks its schedule rows done and adds its counts
+to the run: a batch is billed whole or not at all. If it fails, its contracts are retried one by
+one, so one bad contract fails alone (its schedule rows say *failed* with the reason, and the
+run records it) while the others go on. Every actual is billed once whatever the workers do:
+billing takes the contracts' row locks, and only *ready* items are claimed.
+
+**Runs that end.** The run row keeps a heartbeat, moved by every batch. The last batch to
+finish closes the run (*done*, or *done with failures*). A run whose heartbeat stops (its worker
+was killed, or lost its broker, or the task never reached one) is marked *failed* with the
+reason by :func:`fail_stalled_runs` (a beat task, every few minutes) once it has made no
+progress for ``JOB_STALLED_AFTER_MINUTES``; :func:`retry_run` starts a new run for the same
+date that bills whatever is still due (what the failed run billed stays billed).
 """
 
 import datetime as dt
@@ -27,33 +38,90 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from actuals.services.billing import ClaimScope
+from contracts.errors import StateConflict
 from contracts.models import InvoiceScheduleEntry, ScheduleStatus
 from invoicing.models import InvoiceRun, InvoiceRunFailure, RunStatus
 
 from .creation import BillingResult, bill_ready_items
 from .posting import failure_reason
+from .progress import fail_stalled
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 
 
-def start_run(*, run_date: dt.date, trigger: str, by: Any, now: dt.datetime) -> InvoiceRun:
-    """Record a run (status *running*); :func:`execute_run` does the work."""
+class RunStateError(StateConflict):
+    """The run's state does not allow this (HTTP 409), e.g. retrying a run that is running."""
+
+
+def record_run(
+    *,
+    run_date: dt.date,
+    trigger: str,
+    by: Any,
+    now: dt.datetime,
+    retry_of: InvoiceRun | None = None,
+) -> InvoiceRun:
+    """Record a run (status *running*); nothing is queued (see :func:`start_run`)."""
     return InvoiceRun.objects.create(
-        run_date=run_date, trigger=trigger, started_by=by, started_at=now
+        run_date=run_date,
+        trigger=trigger,
+        started_by=by,
+        started_at=now,
+        heartbeat_at=now,
+        retry_of=retry_of,
     )
 
 
-def _due_cut_offs(run_date: dt.date) -> dict[int, dict[int, dt.date]]:
+def start_run(*, run_date: dt.date, trigger: str, by: Any, now: dt.datetime) -> InvoiceRun:
+    """Record a run and queue its execution (sent when the transaction commits)."""
+    from invoicing.tasks import execute_invoice_run
+
+    with transaction.atomic():
+        run = record_run(run_date=run_date, trigger=trigger, by=by, now=now)
+        execute_invoice_run.delay_on_commit(run.pk)
+    return run
+
+
+def retry_run(*, run: InvoiceRun, trigger: str, by: Any, now: dt.datetime) -> InvoiceRun:
+    """Start a new run for the date of a failed (or partly failed) run: it bills whatever is
+    still due, including the failed contracts' schedule rows."""
+    from invoicing.tasks import execute_invoice_run
+
+    with transaction.atomic():
+        locked = InvoiceRun.objects.select_for_update(no_key=True).get(pk=run.pk)
+        if locked.status not in (RunStatus.FAILED, RunStatus.DONE_WITH_FAILURES):
+            raise RunStateError(
+                _("Run %(id)s is %(status)s; only a failed run can be retried.")
+                % {"id": locked.pk, "status": locked.get_status_display().lower()}
+            )
+        retry = record_run(
+            run_date=locked.run_date, trigger=trigger, by=by, now=now, retry_of=locked
+        )
+        execute_invoice_run.delay_on_commit(retry.pk)
+    return retry
+
+
+def _due_rows(contract_ids: Sequence[int] | None, run_date: dt.date):  # type: ignore[no-untyped-def]
+    rows = InvoiceScheduleEntry.objects.filter(
+        status__in=[ScheduleStatus.PENDING, ScheduleStatus.FAILED], run_date__lte=run_date
+    )
+    if contract_ids is not None:
+        rows = rows.filter(line__contract_id__in=list(contract_ids))
+    return rows
+
+
+def _due_cut_offs(
+    run_date: dt.date, contract_ids: Sequence[int] | None = None
+) -> dict[int, dict[int, dt.date]]:
     """contract id → {line id → latest cut-off} of the due schedule rows."""
     by_contract: dict[int, dict[int, dt.date]] = defaultdict(dict)
     for contract_id, line_id, cut_off in (
-        InvoiceScheduleEntry.objects.filter(
-            status__in=[ScheduleStatus.PENDING, ScheduleStatus.FAILED], run_date__lte=run_date
-        )
+        _due_rows(contract_ids, run_date)
         .values("line__contract_id", "line_id")
         .annotate(cut_off=Max("cut_off_date"))
         .values_list("line__contract_id", "line_id", "cut_off")
@@ -62,61 +130,86 @@ def _due_cut_offs(run_date: dt.date) -> dict[int, dict[int, dt.date]]:
     return by_contract
 
 
-def _due_rows(contract_ids: Sequence[int], run_date: dt.date):  # type: ignore[no-untyped-def]
-    return InvoiceScheduleEntry.objects.filter(
-        line__contract_id__in=list(contract_ids),
-        status__in=[ScheduleStatus.PENDING, ScheduleStatus.FAILED],
-        run_date__lte=run_date,
+def plan_run(*, run: InvoiceRun, now: dt.datetime) -> list[list[int]]:
+    """Split the due contracts into batches and record how many; a run with nothing due is done
+    at once."""
+    contract_ids = sorted(_due_cut_offs(run.run_date))
+    size = max(1, int(getattr(settings, "INVOICE_RUN_BATCH", 100)))
+    batches = [contract_ids[i : i + size] for i in range(0, len(contract_ids), size)]
+    with transaction.atomic():
+        locked = InvoiceRun.objects.select_for_update(no_key=True).get(pk=run.pk)
+        locked.contracts_total = len(contract_ids)
+        locked.batches_total = len(batches)
+        locked.heartbeat_at = now
+        if not batches:
+            locked.status, locked.finished_at = RunStatus.DONE, now
+        locked.save(
+            update_fields=[
+                "contracts_total",
+                "batches_total",
+                "heartbeat_at",
+                "status",
+                "finished_at",
+            ]
+        )
+    run.refresh_from_db()
+    return batches
+
+
+def _bill(run: InvoiceRun, contract_ids: Sequence[int], now: dt.datetime) -> BillingResult:
+    """Bill contracts (inside the caller's transaction) and mark their due rows done."""
+    cut_offs = _due_cut_offs(run.run_date, contract_ids)
+    result = bill_ready_items(
+        scope=ClaimScope(
+            contract_ids=list(contract_ids),
+            line_cut_offs={line: day for lines in cut_offs.values() for line, day in lines.items()},
+            milestones_up_to=run.run_date,
+        ),
+        invoice_date=run.run_date,
+        now=now,
+        user_id=run.started_by_id,
+        run_id=run.pk,
     )
+    _due_rows(contract_ids, run.run_date).update(
+        status=ScheduleStatus.DONE, ran_at=now, failure_reason=""
+    )
+    return result
 
 
-def _bill_batch(
+def _record(
+    run_id: int,
     *,
-    contract_ids: Sequence[int],
-    cut_offs: dict[int, dict[int, dt.date]],
-    run: InvoiceRun,
+    result: BillingResult,
+    contracts: int,
     now: dt.datetime,
-) -> BillingResult:
-    with transaction.atomic(durable=True):
-        line_cut_offs = {
-            line_id: cut_off
-            for cid in contract_ids
-            for line_id, cut_off in cut_offs.get(cid, {}).items()
-        }
-        result = bill_ready_items(
-            scope=ClaimScope(
-                contract_ids=contract_ids,
-                line_cut_offs=line_cut_offs,
-                milestones_up_to=run.run_date,
-            ),
-            invoice_date=run.run_date,
-            now=now,
-            user_id=run.started_by_id,
-            run_id=run.pk,
-        )
-        _due_rows(contract_ids, run.run_date).update(
-            status=ScheduleStatus.DONE, ran_at=now, failure_reason=""
-        )
-        return result
-
-
-def _record(run: InvoiceRun, result: BillingResult, contracts_done: int) -> None:
-    run.contracts_done += contracts_done
+    failures: int = 0,
+    batch: int | None = None,
+) -> InvoiceRun:
+    """Add counts to the run (inside the caller's transaction, under the run's row lock, taken
+    last so batches never wait on each other in a cycle); the last batch closes the run. The
+    lock is ``FOR NO KEY UPDATE``: the drafts a batch made name the run (a foreign key, which
+    holds ``FOR KEY SHARE`` on it until commit), and a stronger lock would wait for every other
+    batch in flight, and they for it."""
+    run = InvoiceRun.objects.select_for_update(no_key=True).get(pk=run_id)
+    if batch is not None and batch in run.batches_billed:
+        return run  # delivered twice: it counted the first time
+    run.contracts_done += contracts
     run.invoices_count += len(result.invoice_ids)
     run.items_count += result.items
+    run.failures_count += failures
     amounts = {k: Decimal(v) for k, v in run.amounts.items()}
     for currency, amount in result.amounts.items():
         amounts[currency] = amounts.get(currency, Decimal(0)) + amount
     run.amounts = {k: str(v) for k, v in sorted(amounts.items())}
-    run.save(
-        update_fields=[
-            "contracts_done",
-            "invoices_count",
-            "items_count",
-            "amounts",
-            "failures_count",
-        ]
-    )
+    run.heartbeat_at = now
+    if batch is not None:
+        run.batches_billed = sorted([*run.batches_billed, batch])
+        run.batches_done = len(run.batches_billed)
+        if run.batches_done >= run.batches_total and run.status == RunStatus.RUNNING:
+            run.status = RunStatus.DONE_WITH_FAILURES if run.failures_count else RunStatus.DONE
+            run.finished_at = now
+    run.save()
+    return run
 
 
 def _fail_contract(
@@ -129,34 +222,51 @@ def _fail_contract(
         _due_rows([contract_id], run.run_date).update(
             status=ScheduleStatus.FAILED, ran_at=now, failure_reason=message
         )
-    run.failures_count += 1
+        _record(run.pk, result=BillingResult(), contracts=1, failures=1, now=now)
+
+
+def bill_run_batch(
+    *, run: InvoiceRun, batch: int, contract_ids: Sequence[int], clock: Clock
+) -> InvoiceRun:
+    """Bill batch number ``batch`` (from 1) of a run's contracts (see the module); returns the
+    run as it now is. A run that is no longer running (failed meanwhile) bills nothing more,
+    and a batch delivered again after it was billed changes nothing."""
+    current = InvoiceRun.objects.get(pk=run.pk)
+    if current.status != RunStatus.RUNNING or batch in current.batches_billed:
+        return current
+    try:
+        with transaction.atomic(durable=True):
+            now = clock()
+            result = _bill(run, contract_ids, now)
+            return _record(run.pk, result=result, contracts=len(contract_ids), now=now, batch=batch)
+    except Exception:  # one bad contract must not stop the batch: retry them one by one
+        logger.info("invoice run %s: batch failed, retrying its contracts alone", run.pk)
+    for contract_id in contract_ids:
+        try:
+            with transaction.atomic(durable=True):
+                now = clock()
+                result = _bill(run, [contract_id], now)
+                _record(run.pk, result=result, contracts=1, now=now)
+        except Exception as error:  # recorded on the run and the schedule rows
+            _fail_contract(run=run, contract_id=contract_id, error=error, now=clock())
+    with transaction.atomic(durable=True):
+        return _record(run.pk, result=BillingResult(), contracts=0, now=clock(), batch=batch)
 
 
 def execute_run(*, run: InvoiceRun, clock: Clock) -> InvoiceRun:
-    """Bill everything due on the run's date (see the module); returns the finished run."""
-    cut_offs = _due_cut_offs(run.run_date)
-    contract_ids = sorted(cut_offs)
-    run.contracts_total = len(contract_ids)
-    run.save(update_fields=["contracts_total"])
-    batch_size = int(getattr(settings, "INVOICE_RUN_BATCH", 100))
-    for start in range(0, len(contract_ids), batch_size):
-        batch = contract_ids[start : start + batch_size]
-        try:
-            result = _bill_batch(contract_ids=batch, cut_offs=cut_offs, run=run, now=clock())
-            _record(run, result, len(batch))
-            continue
-        except Exception:  # one bad contract must not stop the batch: retry them one by one
-            logger.info("invoice run %s: batch failed, retrying its contracts alone", run.pk)
-        for contract_id in batch:
-            try:
-                result = _bill_batch(
-                    contract_ids=[contract_id], cut_offs=cut_offs, run=run, now=clock()
-                )
-            except Exception as error:  # recorded on the run and the schedule rows
-                _fail_contract(run=run, contract_id=contract_id, error=error, now=clock())
-                result = BillingResult()
-            _record(run, result, 1)
-    run.status = RunStatus.DONE_WITH_FAILURES if run.failures_count else RunStatus.DONE
-    run.finished_at = clock()
-    run.save(update_fields=["status", "finished_at"])
+    """Plan the run and bill its batches one after the other, here; returns the finished run."""
+    for number, contract_ids in enumerate(plan_run(run=run, now=clock()), start=1):
+        bill_run_batch(run=run, batch=number, contract_ids=contract_ids, clock=clock)
+    run.refresh_from_db()
     return run
+
+
+def fail_stalled_runs(*, now: dt.datetime) -> list[int]:
+    """Mark *failed* every running run without progress for a while, saying so (see
+    :mod:`invoicing.services.progress`); returns their ids."""
+    return fail_stalled(
+        InvoiceRun.objects.all(),
+        now=now,
+        what="invoice run",
+        progress=_("%(batches_done)d of %(batches_total)d batches billed"),
+    )

@@ -13,7 +13,7 @@ from django.urls import reverse
 from contracts import models as c
 from contracts.services import generate_invoice_schedule
 from invoicing.models import Invoice, InvoiceRun, RunStatus, RunTrigger
-from invoicing.services import execute_run, start_run
+from invoicing.services import execute_run, record_run
 from tests.factories import ProjectFactory
 
 from .conftest import AT, make_contract
@@ -126,7 +126,7 @@ def test_the_runs_pages_show_counts_and_failures(client, scheduled, settings):
     scheduled.approve_ready("8", day=dt.date(2026, 3, 10))
     bad_contract(scheduled)
     run = execute_run(
-        run=start_run(run_date=dt.date(2026, 3, 16), trigger=RunTrigger.COMMAND, by=None, now=AT),
+        run=record_run(run_date=dt.date(2026, 3, 16), trigger=RunTrigger.COMMAND, by=None, now=AT),
         clock=lambda: AT,
     )
     client.force_login(scheduled.manager)
@@ -143,7 +143,7 @@ def test_the_runs_pages_show_counts_and_failures(client, scheduled, settings):
 
 
 def test_a_running_run_refreshes_itself(client, billing):
-    run = start_run(
+    run = record_run(
         run_date=dt.date(2026, 3, 16), trigger=RunTrigger.API, by=billing.manager, now=AT
     )
     client.force_login(billing.manager)

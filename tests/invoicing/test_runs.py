@@ -23,7 +23,7 @@ from contracts.services import (
 )
 from invoicing.models import Invoice, InvoiceDetail, InvoiceRun, RunStatus, RunTrigger
 from invoicing.queries import invoice_totals
-from invoicing.services import confirm_invoice, create_invoice_for_contract, execute_run, start_run
+from invoicing.services import confirm_invoice, create_invoice_for_contract, execute_run, record_run
 
 from .conftest import AT, make_contract
 
@@ -31,7 +31,7 @@ D_ = dt.date
 
 
 def run_on(day: dt.date) -> InvoiceRun:
-    run = start_run(run_date=day, trigger=RunTrigger.COMMAND, by=None, now=AT)
+    run = record_run(run_date=day, trigger=RunTrigger.COMMAND, by=None, now=AT)
     return execute_run(run=run, clock=lambda: AT)
 
 

@@ -1,7 +1,8 @@
 """``manage.py create_invoices [--date YYYY-MM-DD]``: the nightly invoice run, by hand.
 
-The same run the Celery beat schedule starts (:func:`invoicing.services.start_run` with
-trigger *command*, then :func:`invoicing.services.execute_run`), for the given date or today
+The same run the Celery beat schedule starts (:func:`invoicing.services.record_run` with
+trigger *command*, then :func:`invoicing.services.execute_run`, which bills its batches one after
+the other in this process: no worker needed), for the given date or today
 in ``settings.TIME_ZONE``. It prints the counts: contracts, invoices, items, the amount per
 currency, and each failure with its reason. A malformed date is a clear error, before
 anything is recorded.
@@ -14,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from invoicing.models import InvoiceRun, RunTrigger
-from invoicing.services import execute_run, start_run
+from invoicing.services import execute_run, record_run
 
 
 def _date(value: str) -> dt.date:
@@ -43,7 +44,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         raw = options["run_date"]
         run_date = _date(raw) if raw else timezone.localdate()
-        run = start_run(run_date=run_date, trigger=RunTrigger.COMMAND, by=None, now=timezone.now())
+        run = record_run(run_date=run_date, trigger=RunTrigger.COMMAND, by=None, now=timezone.now())
         execute_run(run=run, clock=timezone.now)
         for line in report_lines(run):
             self.stdout.write(line)

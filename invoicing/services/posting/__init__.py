@@ -19,7 +19,8 @@ when:
 
 - a T&M actual on the invoice (a detail's unbilled ``actual``) whose posting profile accrues
   revenue has no *posted* integration-journal line (``source_key "actual:<id>"``): the
-  message lists them, imported or not (``journal``);
+  message lists them, imported or not, and hours whose credit note is not posted yet
+  (``journal``);
 - a line's pair of tax groups selects no VAT code (``lines``);
 - the customer has no address (``customer``);
 - the accounting date lies in a closed period or in no period (``accounting_date``). With
@@ -40,17 +41,19 @@ Then, in the same transaction:
    revenue* per invoice line and project (the chargeable details' net; milestone details go
    to *invoiced revenue on account*; ``project`` set); credit *VAT payable* per VAT code (the
    code's ``payable_account``, else the profile's; codes with 0 VAT have no line); and, for
-   every T&M detail whose unbilled actual was journalled into WIP (its journal line posted
-   *with* an entry), the accrual is reversed: debit *accrued revenue*, credit *WIP – sales
-   value*, per project, for the actual's original unbilled amount, in accounting currency
-   exactly as the journal posted it (so WIP clears to the cent; the accounts are the ones that
-   journal entry used). Revenue and receivables come from the posting profile of each detail's
+   every T&M detail whose unbilled actual is in WIP (accrued by its journal line, or by the
+   credit note that brought it back), the accrual is reversed: debit *accrued revenue*, credit
+   *WIP – sales value*, per project, for exactly the actual's WIP balance in accounting
+   currency (:mod:`actuals.wip`: so WIP clears to the cent, on the accounts it was booked on),
+   each actual's share recorded as a WIP movement. Revenue and receivables come from the
+   posting profile of each detail's
    project; receivables and VAT from the legal entity's default profile (else the first
    project's). Zero amounts make no line; an invoice with nothing at all to post is refused.
    **Credit notes** post the mirror image (their amounts are negative, so every side flips)
-   and name the invoice they correct in the memo. A credit note has **no accrual lines**: the
-   credited quantity went back to the backlog as a *new* unbilled actual, which the journal
-   will accrue again when it is imported and posted;
+   and name the invoice they correct in the memo. The credited quantity went back to the
+   backlog as a *new* unbilled actual: the credit note's posting accrues it in WIP at once
+   (debit WIP, credit accrued revenue, at the credit note's rate; not if it was written off
+   meanwhile), where the journal would otherwise have waited for an import;
 3. **currency**: amounts are in the contract's currency; when the legal entity's accounting
    currency differs, each revenue and VAT line is converted with the ledger's
    :func:`~ledger.services.exchange_rate` on the accounting date and rounded once, and the
@@ -79,7 +82,12 @@ posts each proposal in its own transaction and records the counts and each failu
 after every invoice, so the batch page shows progress.
 """
 
-from .batches import failure_reason, run_posting_batch, start_posting_batch
+from .batches import (
+    fail_stalled_posting_batches,
+    failure_reason,
+    run_posting_batch,
+    start_posting_batch,
+)
 from .blockers import MissingJournalPosting, missing_journal_postings, posting_blockers
 from .entry import creditor_reference, post_invoice
 from .proposal import (
@@ -100,6 +108,7 @@ __all__ = [
     "creditor_reference",
     "effective_accounting_date",
     "effective_due_date",
+    "fail_stalled_posting_batches",
     "failure_reason",
     "missing_journal_postings",
     "post_invoice",

@@ -53,7 +53,7 @@ def start_posting_batch(*, invoice_ids: Iterable[int], by: Any, at: dt.datetime)
             }
         )
     return PostingBatch.objects.create(
-        started_at=at, started_by=by, invoice_ids=ids, total=len(ids)
+        started_at=at, started_by=by, heartbeat_at=at, invoice_ids=ids, total=len(ids)
     )
 
 
@@ -76,17 +76,32 @@ def run_posting_batch(*, batch: PostingBatch, clock: Clock) -> PostingBatch:
     for invoice_id in batch.invoice_ids:
         if str(invoice_id) in batch.failures:
             continue
+        at = clock()
         try:
             invoice = Invoice.objects.get(pk=invoice_id)
-            post_invoice(invoice=invoice, by=batch.started_by, at=clock())
+            post_invoice(invoice=invoice, by=batch.started_by, at=at)
         except Exception as error:  # recorded on the batch; the others go on
             logger.info("posting batch %s: invoice %s failed: %s", batch.pk, invoice_id, error)
             batch.failed += 1
             batch.failures[str(invoice_id)] = failure_reason(error)
         else:
             batch.posted += 1
-        batch.save(update_fields=["posted", "failed", "failures"])
+        batch.heartbeat_at = at
+        batch.save(update_fields=["posted", "failed", "failures", "heartbeat_at"])
     batch.status = RunStatus.DONE_WITH_FAILURES if batch.failed else RunStatus.DONE
     batch.finished_at = clock()
     batch.save(update_fields=["status", "finished_at"])
     return batch
+
+
+def fail_stalled_posting_batches(*, now: dt.datetime) -> list[int]:
+    """Mark *failed* every running posting batch without progress for a while, saying so (see
+    :mod:`invoicing.services.progress`); returns their ids."""
+    from invoicing.services.progress import fail_stalled
+
+    return fail_stalled(
+        PostingBatch.objects.all(),
+        now=now,
+        what="posting batch",
+        progress=_("%(posted)d of %(total)d posted"),
+    )
