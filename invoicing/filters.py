@@ -22,7 +22,14 @@ import django_filters as df
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
-from actuals.models import BACKLOG_STATUSES, Actual, ActualType, BillingType, NteStatus
+from actuals.models import (
+    BACKLOG_STATUSES,
+    Actual,
+    ActualType,
+    BillingStatus,
+    BillingType,
+    NteStatus,
+)
 from contracts.models import TransactionClass
 from contracts.money import ZERO
 from contracts.queries import contracts_visible_to
@@ -32,12 +39,13 @@ from invoicing.models import Invoice, InvoiceRun, InvoiceStatus
 BACKLOG_STATUS_CHOICES = [(s.value, s.label) for s in BACKLOG_STATUSES]
 
 
-def backlog_visible_to(user: Any) -> QuerySet[Actual]:
-    """The T&M backlog the user may see (see the module)."""
+def backlog_visible_to(user: Any, *, written_off: bool = False) -> QuerySet[Actual]:
+    """The T&M backlog the user may see (see the module); ``written_off``: the items written off
+    instead (to reverse a write-off)."""
     return Actual.objects.filter(
         actual_type=ActualType.UNBILLED_SALES,
         billing_type=BillingType.CHARGEABLE,
-        billing__status__in=BACKLOG_STATUSES,
+        billing__status__in=[BillingStatus.WRITTEN_OFF] if written_off else BACKLOG_STATUSES,
         contract__in=contracts_visible_to(user).values("pk"),
     ).annotate(billing_status=F("billing__status"))
 

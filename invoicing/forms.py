@@ -13,7 +13,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from actuals.models import BillingType
+from actuals.models import BillingStatus, BillingType
 from contracts.forms import ListFilterForm
 from contracts.models import (
     Contract,
@@ -72,7 +72,11 @@ class BacklogFilterForm(ListFilterForm):
     billing_status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("All statuses")), *BACKLOG_STATUS_CHOICES],
+        choices=[
+            ("", _("All statuses")),
+            *BACKLOG_STATUS_CHOICES,
+            (BillingStatus.WRITTEN_OFF.value, BillingStatus.WRITTEN_OFF.label),
+        ],
     )
     nte_failed = forms.ChoiceField(
         label=_("Not-to-exceed"),
@@ -199,6 +203,7 @@ class BulkActionForm(forms.Form):
             ("ready", _("Mark ready")),
             ("not_ready", _("Mark not ready")),
             ("write_off", _("Write off")),
+            ("reverse_write_off", _("Reverse write-off")),
             ("invoice", _("Invoice selection")),
         ]
     )

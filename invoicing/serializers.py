@@ -19,7 +19,6 @@ from invoicing.models import (
     InvoiceLine,
     InvoiceRun,
     InvoiceRunFailure,
-    InvoiceStatus,
 )
 
 _MONEY: dict[str, Any] = {"max_digits": 20, "decimal_places": 2}
@@ -367,9 +366,7 @@ class InvoiceSerializer(InvoiceListSerializer):
     def get_actions(self, invoice: Invoice) -> list[str]:
         if invoice.is_editable:
             return ["edit", "delete", "confirm"]
-        if invoice.status in (InvoiceStatus.CONFIRMED, InvoiceStatus.POSTED) and not (
-            invoice.is_credit_note
-        ):
+        if invoice.can_be_corrected():
             return ["correct"]
         return []
 
@@ -440,7 +437,10 @@ class CorrectionSerializer(serializers.Serializer):
     details = CorrectionDetailSerializer(
         many=True,
         required=False,
-        help_text=_("Details to correct with what stays billed; omit to credit everything."),
+        help_text=_(
+            "Details to correct with what stays billed (a credit note's: 0, to invoice again "
+            "what it credited); omit to correct everything that can be."
+        ),
     )
     invoice_date = serializers.DateField(
         required=False, help_text=_("The credit note's date (YYYY-MM-DD); default today.")

@@ -239,7 +239,7 @@ class InvoiceViewSet(
         return self._read(invoice.pk)
 
     @extend_schema(
-        summary="Correct a confirmed invoice with a credit note",
+        summary="Correct a confirmed invoice (credit note) or credit note (invoice it again)",
         request=CorrectionSerializer,
         responses={201: InvoiceSerializer, **ERRORS, **CONFLICT},
     )
@@ -249,9 +249,13 @@ class InvoiceViewSet(
         permission_classes=[requires("invoicing.view_invoice", "invoicing.correct_invoice")],
     )
     def correct(self, request: Request, pk: str | None = None) -> Response:
-        """A credit-note draft for the confirmed invoice: ``details`` lists ``{id,
-        remaining_quantity}`` (the quantity that stays billed; 0 credits all); omit it to
-        credit every detail. Correcting more than was billed is 400 naming the detail."""
+        """Of a confirmed invoice, a credit-note draft: ``details`` lists ``{id,
+        remaining_quantity}`` (the quantity that stays billed now; 0 credits all); omit it to
+        credit everything still billed. A detail can be corrected again until nothing of it is
+        billed; crediting more than is billed is 400 naming the detail. Of a confirmed credit
+        note, an invoice draft that bills again what it credited: ``details`` lists the credit
+        details with ``remaining_quantity`` 0 (or omit it for all). A detail that cannot be
+        corrected now says why (400); a draft, or nothing left to correct, is 409 / 400."""
         invoice = self.get_object()
         payload = CorrectionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -33,6 +33,7 @@ from actuals.services.billing import (
     mark_milestones_ready,
     mark_not_ready,
     mark_ready,
+    reverse_write_off,
     write_off,
 )
 from contracts.errors import EXPECTED_ERRORS, error_texts
@@ -137,6 +138,13 @@ def _bulk(request: HttpRequest) -> HttpResponse:
         elif action == "not_ready":
             n = mark_not_ready(actual_ids=ids, scope=scope)
             text = ngettext("%(n)d item marked not ready.", "%(n)d items marked not ready.", n)
+        elif action == "reverse_write_off":
+            n = reverse_write_off(actual_ids=ids, scope=scope, by=user, at=timezone.now())
+            text = ngettext(
+                "%(n)d write-off reversed: the item is back in the backlog, not ready.",
+                "%(n)d write-offs reversed: the items are back in the backlog, not ready.",
+                n,
+            )
         else:
             n = write_off(
                 actual_ids=ids,
@@ -196,7 +204,9 @@ def backlog(request: HttpRequest) -> HttpResponse:
     user = request.user
     contracts = contracts_visible_to(user)
     form = BacklogFilterForm(request.GET or None, contracts=contracts)
-    items = form.filtered(backlog_visible_to(user))
+    form.is_valid()
+    written_off = form.value("billing_status") == BillingStatus.WRITTEN_OFF
+    items = form.filtered(backlog_visible_to(user, written_off=written_off))
     table = table_page(
         request, items, columns=BACKLOG_COLUMNS, default_sort="date", per_page=PAGE_SIZE
     )
@@ -216,6 +226,7 @@ def backlog(request: HttpRequest) -> HttpResponse:
             "create_form": CreateInvoiceForm(),
             "today": timezone.localdate(),
             "can_manage": user.has_perm("actuals.manage_backlog"),
+            "written_off": written_off,
             "can_invoice": user.has_perm("invoicing.add_invoice"),
         },
     )

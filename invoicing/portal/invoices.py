@@ -40,7 +40,7 @@ from invoicing.models import (
     InvoiceLine,
     InvoiceStatus,
 )
-from invoicing.queries import invoice_totals
+from invoicing.queries import correctable_details, invoice_totals
 from invoicing.services import (
     add_fee,
     confirm_invoice,
@@ -140,8 +140,10 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("pk")
     )
     editable = invoice.is_editable and user.has_perm("invoicing.change_invoice")
-    corrected = set(
-        InvoiceDetail.objects.filter(credits__invoice=invoice).values_list("credits_id", flat=True)
+    correctable = (
+        {c.detail.pk: c for c in correctable_details(invoice)}
+        if invoice.status in (InvoiceStatus.CONFIRMED, InvoiceStatus.POSTED)
+        else {}
     )
     line_rows: list[dict[str, Any]] = []
     for line in lines:
@@ -169,18 +171,13 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     "detail": detail,
                     "kind": kind,
                     "form": form,
-                    "corrected": detail.pk in corrected,
+                    "correctable": correctable.get(detail.pk),
                 }
             )
         line_rows.append(
             {"line": line, "amount": totals.line_amounts.get(line.pk, Decimal("0")), "rows": rows}
         )
     has_details = any(row["rows"] for row in line_rows)
-    can_correct = (
-        invoice.status in (InvoiceStatus.CONFIRMED, InvoiceStatus.POSTED)
-        and not invoice.is_credit_note
-        and user.has_perm("invoicing.correct_invoice")
-    )
     context = {
         "invoice": invoice,
         "lines": line_rows,
@@ -211,9 +208,10 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and has_details
         and user.has_perm("invoicing.confirm_invoice"),
         "can_delete": invoice.is_editable and user.has_perm("invoicing.delete_invoice"),
-        "can_correct": can_correct
-        and any(not r["corrected"] for ln in line_rows for r in ln["rows"]),
-        "credit_notes": list(invoice.corrections.order_by("pk")),
+        # The one predicate (Invoice.can_be_corrected), from the rows already read.
+        "can_correct": any(c.available for c in correctable.values())
+        and user.has_perm("invoicing.correct_invoice"),
+        "corrections": list(invoice.corrections.order_by("pk")),
     }
     return render(request, "invoicing/invoice_detail.html", context)
 
@@ -340,19 +338,24 @@ def invoice_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def invoice_correct(request: HttpRequest, pk: int) -> HttpResponse:
-    """A credit note: every detail (``all``), or those with a quantity that stays billed."""
+    """Correct a confirmed document. An invoice: a credit note for every detail still billed
+    (``all``), or for those with a quantity that stays billed. A credit note: a new invoice
+    that bills again what it credited, for every detail that can be (``all``) or the chosen
+    ones (``reinvoice-<id>``)."""
     require(request, "invoicing.view_invoice", "invoicing.correct_invoice")
     invoice = _get(request, pk)
-    remaining: dict[int, Decimal]
+    remaining: dict[int, Decimal] | None
     if "all" in request.POST:
-        # Everything not corrected yet is credited in full (a detail already on a credit note
-        # is left out, rather than refusing the whole request).
+        remaining = None  # everything that can still be corrected, in full
+    elif invoice.is_credit_note:
         remaining = {
-            detail_pk: Decimal(0)
-            for detail_pk in InvoiceDetail.objects.filter(invoice=invoice, credited_by__isnull=True)
-            .exclude(quantity=0)
-            .values_list("pk", flat=True)
+            int(key.removeprefix("reinvoice-")): Decimal(0)
+            for key in request.POST
+            if key.startswith("reinvoice-") and key.removeprefix("reinvoice-").isdigit()
         }
+        if not remaining:
+            messages.error(request, _("Choose at least one detail to invoice again."))
+            return redirect("invoicing:invoice-detail", pk=pk)
     else:
         remaining = {}
         for key in request.POST:
@@ -389,9 +392,13 @@ def invoice_correct(request: HttpRequest, pk: int) -> HttpResponse:
     except EXPECTED_ERRORS as exc:
         _report(request, exc)
         return redirect("invoicing:invoice-detail", pk=pk)
-    messages.success(
-        request,
-        _("Credit note %(credit)s created for invoice %(ref)s: check it, then confirm it.")
-        % {"credit": credit, "ref": invoice},
+    text = (
+        _(
+            "Invoice %(credit)s created to invoice again what %(ref)s credited: check it, then "
+            "confirm it."
+        )
+        if invoice.is_credit_note
+        else _("Credit note %(credit)s created for invoice %(ref)s: check it, then confirm it.")
     )
+    messages.success(request, text % {"credit": credit, "ref": invoice})
     return redirect("invoicing:invoice-detail", pk=credit.pk)

@@ -424,3 +424,72 @@ def test_a_milestone_credited_in_full_is_ready_and_can_be_invoiced_again(billing
     with pytest.raises(InvoiceStateError, match="only a draft or in-review invoice"):
         confirm_invoice(invoice=again, by=billing.manager, at=AT)
     assert detail.pk in {d.pk for d in InvoiceDetail.objects.filter(credited=True)}
+
+
+# --- the pages ----------------------------------------------------------------------------------
+
+
+def _texts(response):
+    from django.contrib.messages import get_messages
+
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_the_backlog_page_writes_off_lists_written_off_items_and_reverses(
+    client, billing, accountant
+):
+    [item] = billing.approve("8")
+    post_the_journal(accountant)
+    client.force_login(billing.manager)
+    backlog = "/billing/backlog/"
+
+    done = client.post(backlog, {"ids": [item.pk], "action": "write_off", "reason": "Goodwill"})
+    assert _texts(done) == ["1 item written off."]
+    assert wip_equals_subledger(billing) == D("0.00")
+    assert f'id="item-{item.pk}"' not in client.get(backlog).content.decode()
+
+    listed = client.get(f"{backlog}?billing_status=written_off").content.decode()
+    assert f'id="item-{item.pk}"' in listed and "Goodwill" in listed
+    assert 'value="reverse_write_off"' in listed and 'value="write_off"' not in listed
+
+    back = client.post(
+        f"{backlog}?billing_status=written_off", {"ids": [item.pk], "action": "reverse_write_off"}
+    )
+    assert _texts(back) == ["1 write-off reversed: the item is back in the backlog, not ready."]
+    assert ActualBilling.objects.get(pk=item.pk).status == BillingStatus.NOT_READY
+    assert wip_equals_subledger(billing) == D("1600.00")
+
+
+def test_the_invoice_page_credits_again_and_a_credit_note_page_invoices_again(
+    client, billing, accountant
+):
+    invoice = invoiced_and_posted(billing, accountant)
+    [detail] = invoice.details.all()
+    credit(billing, accountant, invoice, detail, "6")
+    client.force_login(billing.manager)
+    url = f"/billing/invoices/{invoice.pk}/"
+
+    page = client.get(url).content.decode()
+    assert f'name="remaining-{detail.pk}"' in page and 'max="6.00"' in page
+
+    made = client.post(f"{url}correct/", {f"remaining-{detail.pk}": "4"})
+    second = Invoice.objects.exclude(pk=invoice.pk).order_by("-pk").first()
+    assert _texts(made) == [
+        f"Credit note {second.reference} created for invoice {invoice.number}: check it, then "
+        "confirm it."
+    ]
+    assert second.details.get().quantity == D("-2.00")
+    confirm_invoice(invoice=second, by=billing.manager, at=AT)
+
+    note_page = client.get(f"/billing/invoices/{second.pk}/").content.decode()
+    assert (
+        'id="correct-form"' in note_page
+        and f'name="reinvoice-{second.details.get().pk}"' in note_page
+    )
+    again = client.post(f"/billing/invoices/{second.pk}/correct/", {"all": "1"})
+    reinvoice = Invoice.objects.get(corrects=second)
+    assert _texts(again) == [
+        f"Invoice {reinvoice.reference} created to invoice again what {second.reference} "
+        "credited: check it, then confirm it."
+    ]
+    assert (reinvoice.is_credit_note, invoice_totals(reinvoice).net) == (False, D("400.00"))
