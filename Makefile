@@ -53,5 +53,6 @@ messages: install
 	sh scripts/i18n.sh
 
 # Benchmarks print figures (never timed assertions). Uses DATABASE_URL's server, a *_bench db.
+# BENCH_ARGS="--contracts 10000 --items 1000000 --workers 0 1 2" for the large run.
 bench: install
-	DEBUG=1 $(WITH_SERVICES) $(PY) bench/nightly_run.py
+	DEBUG=1 $(WITH_SERVICES) $(PY) bench/nightly_run.py $(BENCH_ARGS)

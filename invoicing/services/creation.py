@@ -71,20 +71,32 @@ ON CONFLICT DO NOTHING
 """
 
 #: The claim with where each item goes: its draft and line, and the fallback sales tax groups
-#: (contract's, customer's). A table of its own, made per batch and never analyzed: the planner
-#: sizes it from its pages, so the detail insert joins the small tables by hash, whatever it
-#: believes about the invoice tables (whose new rows are not in their statistics yet).
+#: (contract's, customer's). The few targets (one per contract line × contract customer) are
+#: found first, then each item joins its target by hash. A table of its own, made per batch and
+#: never analyzed: the planner sizes it from its pages, so the detail insert joins the small
+#: tables by hash, whatever it believes about the invoice tables (whose new rows are not in
+#: their statistics yet).
 _WORK = f"""
 DROP TABLE IF EXISTS billing_work;
 CREATE TEMP TABLE billing_work ON COMMIT DROP AS
-SELECT k.actual_id, k.milestone_id, k.contract_id, i.id AS invoice_id, l.id AS line_id,
-       ct.sales_tax_group_id AS contract_sales_tax_group_id,
-       cu.sales_tax_group_id AS customer_sales_tax_group_id
+WITH target AS MATERIALIZED (
+    SELECT k.contract_customer_id, k.contract_line_id, k.contract_id, i.id AS invoice_id,
+           l.id AS line_id, ct.sales_tax_group_id AS contract_sales_tax_group_id,
+           cu.sales_tax_group_id AS customer_sales_tax_group_id
+    FROM (SELECT DISTINCT contract_id, contract_customer_id, contract_line_id
+          FROM {CLAIM_TABLE}) k
+    JOIN invoicing_invoice i ON {_OPEN_DRAFT}
+    JOIN invoicing_invoiceline l
+        ON l.invoice_id = i.id AND l.contract_line_id = k.contract_line_id
+    JOIN contracts_contract ct ON ct.id = k.contract_id
+    JOIN contracts_customer cu ON cu.id = i.customer_id
+)
+SELECT k.actual_id, k.milestone_id, t.contract_id, t.invoice_id, t.line_id,
+       t.contract_sales_tax_group_id, t.customer_sales_tax_group_id
 FROM {CLAIM_TABLE} k
-JOIN invoicing_invoice i ON {_OPEN_DRAFT}
-JOIN invoicing_invoiceline l ON l.invoice_id = i.id AND l.contract_line_id = k.contract_line_id
-JOIN contracts_contract ct ON ct.id = k.contract_id
-JOIN contracts_customer cu ON cu.id = i.customer_id
+JOIN target t
+    ON t.contract_line_id = k.contract_line_id
+    AND t.contract_customer_id = k.contract_customer_id
 """
 
 _DETAIL_COLUMNS = """
@@ -94,7 +106,10 @@ _DETAIL_COLUMNS = """
     description, external_description
 """
 
-#: Each detail insert reports its items and amount per currency.
+#: Each detail insert reports its items and amount per currency. The actuals of a batch are
+#: looked up one by one on their primary key (``LATERAL … OFFSET 0`` keeps the planner from
+#: flattening it into a merge join, which would read the whole key index from its start for
+#: every batch: a cost that grows with the table, not with the batch).
 _REPORT = "SELECT currency, count(*), sum(amount) FROM ins GROUP BY currency"
 
 _ACTUAL_DETAILS = f"""
@@ -108,7 +123,7 @@ SELECT t.invoice_id, t.line_id, a.transaction_class, a.id, NULL, NULL, false,
        COALESCE(r.item_sales_tax_group_id, ec.item_sales_tax_group_id),
        a.description, a.external_description
 FROM billing_work t
-JOIN actuals_actual a ON a.id = t.actual_id
+CROSS JOIN LATERAL (SELECT * FROM actuals_actual a WHERE a.id = t.actual_id OFFSET 0) a
 JOIN contracts_project p ON p.id = a.project_id
 LEFT JOIN contracts_role r ON r.id = a.role_id
 LEFT JOIN contracts_expensecategory ec ON ec.id = a.category_id
