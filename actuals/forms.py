@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from actuals.models import ActualType, BillingStatus
-from contracts.forms import ListFilterForm
+from contracts.forms import ListFilterForm, NumberField
 from contracts.models import ExpenseCategory, Project, Resource, Role, Task, TransactionClass
 
 
@@ -49,14 +49,14 @@ class GridRowForm(forms.Form):
         )
         _choices(self, "role").queryset = Role.objects.order_by("name", "pk")
         for day in range(self.DAYS):
-            self.fields[f"d{day}"] = forms.DecimalField(
+            self.fields[f"d{day}"] = NumberField(
                 label=str(day),
                 required=False,
                 min_value=Decimal("0"),
                 max_value=Decimal("24"),
                 max_digits=5,
                 decimal_places=2,
-                widget=forms.NumberInput(attrs={"step": "0.25", "min": "0", "max": "24"}),
+                attrs={"size": "5"},
             )
 
     def day_fields(self) -> list[forms.BoundField]:
@@ -85,10 +85,10 @@ class ExpenseForm(forms.Form):
         label=_("Category"), queryset=ExpenseCategory.objects.order_by("name", "pk")
     )
     entry_date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    quantity = forms.DecimalField(
+    quantity = NumberField(
         label=_("Quantity"), max_digits=12, decimal_places=2, initial=Decimal("1")
     )
-    amount = forms.DecimalField(label=_("Amount"), max_digits=20, decimal_places=2)
+    amount = NumberField(label=_("Amount"), max_digits=20, decimal_places=2)
     currency = forms.CharField(label=_("Currency"), max_length=3, initial="EUR")
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
     external_description = forms.CharField(

@@ -6,13 +6,40 @@ declare the fields (all optional) and implement :meth:`ListFilterForm.apply`. In
 bookmark still shows a page, with the error beside the field.
 """
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, ContractStatus, Customer
+from contracts.numbers import NumberRefused, parse_number
+
+
+class NumberField(forms.DecimalField):
+    """A decimal typed in the page's language (:mod:`contracts.numbers`): a text box with the
+    decimal keyboard, shown and read with the language's separators. Every portal form uses
+    it rather than ``DecimalField``, whose number box the browser reads in its own locale."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        attrs = kwargs.pop("attrs", {})
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", **attrs}),
+        )
+        super().__init__(localize=True, **kwargs)
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return parse_number(str(value))
+        except NumberRefused as exc:
+            raise ValidationError(str(exc), code="invalid") from exc
 
 
 class ListFilterForm(forms.Form):

@@ -37,6 +37,9 @@ def percent_field(verbose_name: Any = None, **kwargs: Any) -> models.DecimalFiel
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
+#: The smallest magnitude an amount column cannot hold: a service that computes an amount
+#: refuses one this large as bad input rather than leave it to PostgreSQL.
+AMOUNT_LIMIT = Decimal(10) ** (20 - MONEY_PLACES)
 
 
 @cache

@@ -146,5 +146,6 @@ class InvoiceRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "amounts",
         "message",
     ]
+    exclude = ["plan"]  # the contract ids of every batch: thousands on a real night
     inlines = [InvoiceRunFailureInline]
     ordering = ["-pk"]

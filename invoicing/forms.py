@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from actuals.models import BillingStatus, BillingType
-from contracts.forms import ListFilterForm
+from contracts.forms import ListFilterForm, NumberField
 from contracts.models import (
     Contract,
     ContractLine,
@@ -241,12 +241,8 @@ class HeaderForm(VersionedForm):
 
 
 class DetailForm(VersionedForm):
-    quantity = forms.DecimalField(
-        label=_("Quantity"), required=False, decimal_places=2, max_digits=20
-    )
-    unit_price = forms.DecimalField(
-        label=_("Unit price"), required=False, decimal_places=4, max_digits=20
-    )
+    quantity = NumberField(label=_("Quantity"), required=False, decimal_places=2, max_digits=12)
+    unit_price = NumberField(label=_("Unit price"), required=False, decimal_places=4, max_digits=20)
     billing_type = forms.ChoiceField(
         label=_("Billing type"), required=False, choices=BillingType.choices
     )
@@ -255,14 +251,15 @@ class DetailForm(VersionedForm):
         label=_("Text on the invoice"), required=False, max_length=300
     )
 
-    def changes(self, *, milestone: bool) -> dict[str, Any]:
-        """The values to pass to ``update_detail`` (texts only on a milestone detail)."""
+    def changes(self, *, texts_only: bool) -> dict[str, Any]:
+        """The values to pass to ``update_detail`` (texts only on a milestone's detail and on
+        a credit note's)."""
         data = self.cleaned_data
         values: dict[str, Any] = {
             "description": data.get("description", ""),
             "external_description": data.get("external_description", ""),
         }
-        if not milestone:
+        if not texts_only:
             for name in ("quantity", "unit_price"):
                 if data.get(name) is not None:
                     values[name] = data[name]
@@ -276,10 +273,10 @@ class FeeForm(VersionedForm):
         label=_("Contract line"), queryset=ContractLine.objects.none(), empty_label=None
     )
     description = forms.CharField(label=_("Description"), max_length=300)
-    quantity = forms.DecimalField(
-        label=_("Quantity"), decimal_places=2, max_digits=20, initial=Decimal("1")
+    quantity = NumberField(
+        label=_("Quantity"), decimal_places=2, max_digits=12, initial=Decimal("1")
     )
-    unit_price = forms.DecimalField(label=_("Unit price"), decimal_places=4, max_digits=20)
+    unit_price = NumberField(label=_("Unit price"), decimal_places=4, max_digits=20)
     transaction_date = forms.DateField(label=_("Date"), widget=_DATE)
     external_description = forms.CharField(
         label=_("Text on the invoice"), required=False, max_length=300

@@ -227,6 +227,9 @@ class InvoiceRun(models.Model):
         related_name="retries",
     )
     batches_total = models.PositiveIntegerField(_("batches to do"), default=0)
+    #: The contract ids of each batch, as planned once: a run task delivered again queues the
+    #: same batches, so a batch number always names the same contracts.
+    plan = models.JSONField(_("plan"), default=list, blank=True)
     batches_done = models.PositiveIntegerField(_("batches done"), default=0)
     #: The numbers of the batches billed (a batch delivered twice counts once).
     batches_billed = ArrayField(

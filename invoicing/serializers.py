@@ -400,7 +400,7 @@ class DetailUpdateSerializer(serializers.Serializer):
         min_value=1, help_text=_("The invoice version you loaded; an older one is refused (409).")
     )
     quantity = serializers.DecimalField(
-        max_digits=20,
+        max_digits=12,
         decimal_places=2,
         required=False,
         help_text=_("New quantity (T&M and fees); may not be negative."),

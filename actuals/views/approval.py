@@ -2,7 +2,7 @@
 per entry.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +17,7 @@ from actuals.forms import ApprovalFilterForm
 from actuals.models import ExpenseEntry, TimeEntry
 from actuals.views.common import _managed_projects, _require
 from contracts.errors import EXPECTED_ERRORS, error_texts
+from contracts.numbers import NumberRefused, parse_number
 
 
 def _ids(request: HttpRequest, name: str) -> list[int]:
@@ -29,14 +30,12 @@ def _ids(request: HttpRequest, name: str) -> list[int]:
 def _billable(request: HttpRequest, kind: str, ids: list[int]) -> dict[int, Decimal]:
     quantities: dict[int, Decimal] = {}
     for pk in ids:
-        raw = (request.POST.get(f"billable-{kind}-{pk}") or "").strip().replace(",", ".")
+        raw = (request.POST.get(f"billable-{kind}-{pk}") or "").strip()
         if raw:
             try:
-                quantities[pk] = Decimal(raw)
-            except InvalidOperation as exc:
-                raise ValidationError(
-                    {"billable_quantity": _("%(v)s is not a number.") % {"v": raw}}
-                ) from exc
+                quantities[pk] = parse_number(raw)
+            except NumberRefused as exc:
+                raise ValidationError({"billable_quantity": str(exc)}) from exc
     return quantities
 
 

@@ -15,7 +15,7 @@ was loaded, the service refuses the change and the page says so. Each action cal
 and reports what happened, or the service's error text.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from contracts.errors import EXPECTED_ERRORS, error_texts
+from contracts.numbers import NumberRefused, parse_number
 from contracts.queries import contracts_visible_to
 from contracts.views import Column, table_page
 from invoicing.filters import invoices_visible_to, with_net
@@ -163,7 +164,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     },
                     auto_id=f"id_detail{detail.pk}_%s",
                 )
-                if kind == "milestone":
+                if kind == "milestone" or invoice.is_credit_note:  # texts only
                     for name in ("quantity", "unit_price", "billing_type"):
                         del form.fields[name]
             rows.append(
@@ -202,7 +203,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             },
             auto_id="id_fee_%s",
         )
-        if editable
+        if editable and not invoice.is_credit_note
         else None,
         "can_confirm": invoice.is_editable
         and has_details
@@ -259,7 +260,7 @@ def detail_edit(request: HttpRequest, pk: int, detail_id: int) -> HttpResponse:
         update_detail(
             detail=detail,
             version=form.cleaned_data["version"],
-            **form.changes(milestone=bool(detail.milestone_id)),
+            **form.changes(texts_only=bool(detail.milestone_id) or invoice.is_credit_note),
         )
         messages.success(request, _("Detail saved on invoice %(ref)s.") % {"ref": invoice})
     except EXPECTED_ERRORS as exc:
@@ -364,12 +365,11 @@ def invoice_correct(request: HttpRequest, pk: int) -> HttpResponse:
                 continue
             detail_id = key.removeprefix("remaining-")
             try:
-                remaining[int(detail_id)] = Decimal(raw.strip())
-            except (ValueError, InvalidOperation):
+                remaining[int(detail_id)] = parse_number(raw)
+            except (ValueError, NumberRefused) as exc:
                 messages.error(
                     request,
-                    _("%(value)s is not a quantity (detail %(id)s).")
-                    % {"value": raw, "id": detail_id},
+                    _("Detail %(id)s: %(reason)s") % {"id": detail_id, "reason": exc},
                 )
                 return redirect("invoicing:invoice-detail", pk=pk)
         if not remaining:

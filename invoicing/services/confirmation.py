@@ -109,7 +109,10 @@ def _confirm_credit(invoice: Invoice, details: list[InvoiceDetail], at: dt.datet
     now = billed_now(list(originals.values()))
     items = []
     for detail in details:
-        assert detail.credits_id is not None  # every detail of a credit note credits one
+        if detail.credits_id is None:  # update_detail and add_fee keep this from happening
+            raise InvoiceStateError(
+                _("Credit note %(ref)s holds a detail that credits nothing.") % {"ref": invoice}
+            )
         billed = now[detail.credits_id]
         if billed is None or billed.quantity != detail.original_quantity:
             raise InvoiceStateError(

@@ -22,7 +22,7 @@ from actuals.services import billing
 from actuals.services.billing import ClaimScope
 from contracts.errors import StateConflict
 from contracts.models import Contract, ContractLine
-from contracts.money import round_money
+from contracts.money import AMOUNT_LIMIT, round_money
 from invoicing.models import Invoice, InvoiceDetail, InvoiceLine
 
 from .creation import BillingResult, bill_ready_items, fixed_item_group_id
@@ -162,6 +162,13 @@ def remove_detail(*, detail: InvoiceDetail, at: dt.datetime, version: int | None
         return invoice
 
 
+def _size_errors(quantity: Decimal, unit_price: Decimal, currency: str) -> dict[str, list[str]]:
+    """A field error for an amount (quantity × price) the amount column cannot hold."""
+    if abs(round_money(quantity * unit_price, currency)) >= AMOUNT_LIMIT:
+        return {"unit_price": [_("Quantity × unit price is too large an amount.")]}
+    return {}
+
+
 def update_detail(
     *,
     detail: InvoiceDetail,
@@ -173,8 +180,9 @@ def update_detail(
     external_description: str | None = None,
 ) -> InvoiceDetail:
     """Change a detail: quantity, unit price and billing type on T&M and fee details, texts on
-    every detail (a milestone's amount is agreed in the contract and stays). The amount is
-    quantity × unit price rounded half-up once."""
+    every detail (a milestone's amount is agreed in the contract and stays, and a credit
+    note's detail credits what was billed when it was made). The amount is quantity × unit
+    price rounded half-up once."""
     with transaction.atomic(durable=True):
         invoice = lock_invoice(invoice_id=detail.invoice_id, version=version)
         _require_open(invoice)
@@ -189,12 +197,27 @@ def update_detail(
             errors["quantity"] = [
                 _("A milestone's amount is agreed in the contract: only its texts can change.")
             ]
+        elif detail.credits_id and any(v is not None for v in money_change.values()):
+            # What a credit note credits was decided when it was made, against what was
+            # billed then; confirmation writes the billed actuals from that, not from edits.
+            errors["quantity"] = [
+                _(
+                    "A credit note credits what was billed: only its texts can change. To "
+                    "credit another quantity, delete this draft and correct the invoice again."
+                )
+            ]
         if quantity is not None and quantity < 0:
             errors["quantity"] = [_("A quantity may not be negative.")]
         if unit_price is not None and unit_price < 0:
             errors["unit_price"] = [_("A unit price may not be negative.")]
         if billing_type is not None and billing_type not in BillingType.values:
             errors["billing_type"] = [_("Choose chargeable, non-chargeable or complimentary.")]
+        if not errors and not detail.milestone_id:
+            errors = _size_errors(
+                quantity if quantity is not None else detail.quantity,
+                unit_price if unit_price is not None else detail.unit_price,
+                detail.currency,
+            )
         if errors:
             raise ValidationError(errors)
         if quantity is not None:
@@ -229,6 +252,10 @@ def add_fee(
     with transaction.atomic(durable=True):
         locked = lock_invoice(invoice_id=invoice.pk, version=version)
         _require_open(locked)
+        if locked.is_credit_note:
+            raise InvoiceStateError(
+                _("A credit note only credits what was billed: a fee cannot be added to it.")
+            )
         errors: dict[str, list[str]] = {}
         if contract_line.contract_id != locked.contract_id:
             errors["contract_line"] = [_("The line belongs to another contract.")]
@@ -238,6 +265,7 @@ def add_fee(
             errors["unit_price"] = [_("A unit price may not be negative.")]
         if not description.strip():
             errors["description"] = [_("Say what the fee is for.")]
+        errors = errors or _size_errors(quantity, unit_price, locked.currency)
         if errors:
             raise ValidationError(errors)
         line, _created = InvoiceLine.objects.get_or_create(

@@ -131,13 +131,18 @@ def _due_cut_offs(
 
 
 def plan_run(*, run: InvoiceRun, now: dt.datetime) -> list[list[int]]:
-    """Split the due contracts into batches and record how many; a run with nothing due is done
-    at once."""
-    contract_ids = sorted(_due_cut_offs(run.run_date))
-    size = max(1, int(getattr(settings, "INVOICE_RUN_BATCH", 100)))
-    batches = [contract_ids[i : i + size] for i in range(0, len(contract_ids), size)]
+    """Split the due contracts into batches and record them; a run with nothing due is done at
+    once. Planned once: asked again (its task delivered twice), it returns the same batches,
+    whose numbers the billed ones are counted by."""
     with transaction.atomic():
         locked = InvoiceRun.objects.select_for_update(no_key=True).get(pk=run.pk)
+        if locked.status != RunStatus.RUNNING or locked.plan:
+            run.refresh_from_db()
+            return list(locked.plan) if locked.status == RunStatus.RUNNING else []
+        contract_ids = sorted(_due_cut_offs(run.run_date))
+        size = max(1, int(getattr(settings, "INVOICE_RUN_BATCH", 100)))
+        batches = [contract_ids[i : i + size] for i in range(0, len(contract_ids), size)]
+        locked.plan = batches
         locked.contracts_total = len(contract_ids)
         locked.batches_total = len(batches)
         locked.heartbeat_at = now
@@ -145,6 +150,7 @@ def plan_run(*, run: InvoiceRun, now: dt.datetime) -> list[list[int]]:
             locked.status, locked.finished_at = RunStatus.DONE, now
         locked.save(
             update_fields=[
+                "plan",
                 "contracts_total",
                 "batches_total",
                 "heartbeat_at",

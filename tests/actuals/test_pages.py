@@ -73,6 +73,40 @@ def test_my_week_saves_and_submits_a_week(world, client):
     ]
 
 
+def test_my_week_reads_hours_in_the_language_of_the_page(world, client):
+    """Dutch 7,5 is seven and a half hours (it once became 75); Dutch 7.5 is refused, whole."""
+    client.force_login(world.resource.user)
+    client.cookies["django_language"] = "nl"
+    week = monday()
+    url = f"/time/week/?week={week.isoformat()}"
+    row = {"project": world.project.pk, "role": world.role.pk}
+
+    saved = client.post(url, grid_post(world, week, [{**row, "d0": "7,5", "d1": "1,25"}]))
+    assert saved.status_code == 302
+    assert sorted(TimeEntry.objects.values_list("entry_date", "hours")) == [
+        (week, Decimal("7.50")),
+        (week + dt.timedelta(days=1), Decimal("1.25")),
+    ]
+    page = client.get(url).content.decode()
+    assert 'value="7,50"' in page and 'inputmode="decimal"' in page
+
+    refused = client.post(url, grid_post(world, week, [{**row, "d0": "7.5", "d1": "1.500"}]))
+    assert refused.status_code == 400
+    text = refused.content.decode()
+    assert "Gebruik “,” voor decimalen: 7,5." in text
+    assert "“1.500” kan op twee manieren gelezen worden: schrijf 1500 of 1,500." in text
+    assert sorted(TimeEntry.objects.values_list("entry_date", "hours")) == [
+        (week, Decimal("7.50")),
+        (week + dt.timedelta(days=1), Decimal("1.25")),
+    ]
+
+    client.cookies["django_language"] = "en"
+    english = client.post(url, grid_post(world, week, [{**row, "d0": "7,5"}]))
+    assert english.status_code == 400
+    assert "Use “.” for decimals: 7.5." in english.content.decode()
+    assert TimeEntry.objects.get(entry_date=week).hours == Decimal("7.50")
+
+
 def test_my_week_refuses_a_bad_grid_whole(world, client):
     client.force_login(world.resource.user)
     week = monday()

@@ -393,6 +393,35 @@ def test_a_negative_quantity_is_400_naming_quantity(client, billing):
     assert Invoice.objects.get(pk=invoice.pk).version == invoice.version
 
 
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        (
+            {"quantity": "1000000000000000"},
+            {"quantity": ["Ensure that there are no more than 12 digits in total."]},
+        ),
+        (
+            {"quantity": "99999999", "unit_price": "9999999999999999"},
+            {"unit_price": ["Quantity × unit price is too large an amount."]},
+        ),
+    ],
+)
+def test_numbers_too_large_to_keep_are_400_and_change_nothing(client, billing, change, errors):
+    billing.approve_ready("8")
+    invoice = create_draft(billing)
+    detail = invoice.details.get()
+
+    response = client.patch(
+        f"{INVOICES}{invoice.pk}/details/{detail.pk}/",
+        {"version": invoice.version, **change},
+        format="json",
+    )
+
+    assert (response.status_code, response.json()["errors"]) == (400, errors)
+    detail.refresh_from_db()
+    assert (detail.quantity, detail.amount) == (D("8.00"), D("1600.00"))
+
+
 def test_editing_a_detail_recomputes_the_amount_and_raises_the_version(client, billing):
     billing.approve_ready("8")
     invoice = create_draft(billing)

@@ -30,10 +30,12 @@ from invoicing.models import Invoice, InvoiceDetail, InvoiceStatus
 from invoicing.queries import billed_now, correctable_details, invoice_totals
 from invoicing.services import (
     InvoiceStateError,
+    add_fee,
     confirm_invoice,
     create_correction,
     create_invoice_for_contract,
     post_invoice,
+    update_detail,
 )
 from ledger.models import ExchangeRate, JournalLine, LedgerEntry, Period
 from ledger.reports import trial_balance
@@ -359,6 +361,61 @@ def test_a_credit_note_is_corrected_by_invoicing_again_what_it_credited(billing,
     assert balances(billing)["8000"] == D("-1600.00")
 
 
+def test_a_credit_note_changes_only_in_its_texts(billing, accountant, api_client):
+    """What a credit note credits is fixed when it is made: its price, quantity and billing
+    type cannot be edited (confirmation writes the billed actuals from what was billed), and no
+    fee can be added to it."""
+    invoice = invoiced_and_posted(billing, accountant)
+    [detail] = invoice.details.all()
+    note = create_correction(
+        invoice=invoice,
+        remaining={detail.pk: D("6")},
+        invoice_date=INVOICE_DATE,
+        by=billing.manager,
+        now=AT,
+    )
+    [credit_detail] = note.details.all()
+    for change in (
+        {"unit_price": D("1")},
+        {"billing_type": "non_chargeable"},
+        {"quantity": D("3")},
+    ):
+        with pytest.raises(ValidationError) as refused:
+            update_detail(detail=credit_detail, **change)
+        assert refused.value.message_dict == {
+            "quantity": [
+                "A credit note credits what was billed: only its texts can change. To credit "
+                "another quantity, delete this draft and correct the invoice again."
+            ]
+        }
+    update_detail(detail=credit_detail, external_description="Two hours too many")
+    with pytest.raises(InvoiceStateError, match="a fee cannot be added to it"):
+        add_fee(
+            invoice=note,
+            contract_line=billing.contract.lines.get(),
+            description="Handling",
+            quantity=D("1"),
+            unit_price=D("50"),
+            transaction_date=DAY,
+        )
+    api_client.force_authenticate(billing.manager)
+    patched = api_client.patch(
+        f"/api/v1/invoices/{note.pk}/details/{credit_detail.pk}/",
+        {"version": Invoice.objects.get(pk=note.pk).version, "unit_price": "1"},
+        format="json",
+    )
+    assert patched.status_code == 400
+    confirm_invoice(invoice=note, by=billing.manager, at=AT)
+    credit_detail.refresh_from_db()
+    assert (credit_detail.quantity, credit_detail.unit_price, credit_detail.amount) == (
+        D("-2.00"),
+        D("200.0000"),
+        D("-400.00"),
+    )
+    assert credit_detail.external_description == "Two hours too many"
+    assert billed_now([detail])[detail.pk].quantity == D("6.00")
+
+
 def test_hours_back_from_an_unposted_credit_note_wait_for_it_before_posting(billing, accountant):
     invoice = invoiced_and_posted(billing, accountant)
     [detail] = invoice.details.all()
@@ -470,7 +527,7 @@ def test_the_invoice_page_credits_again_and_a_credit_note_page_invoices_again(
     url = f"/billing/invoices/{invoice.pk}/"
 
     page = client.get(url).content.decode()
-    assert f'name="remaining-{detail.pk}"' in page and 'max="6.00"' in page
+    assert f'name="remaining-{detail.pk}"' in page and 'placeholder="6.00"' in page
 
     made = client.post(f"{url}correct/", {f"remaining-{detail.pk}": "4"})
     second = Invoice.objects.exclude(pk=invoice.pk).order_by("-pk").first()
