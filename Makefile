@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # mypy and import-linter import the settings, which need these set (nothing connects).
 LINT_ENV := DEBUG=1 DATABASE_URL=$${DATABASE_URL:-postgres://lint@localhost/lint}
 
-.PHONY: install run test lint format services-stop clean bench messages
+.PHONY: install run test lint format services-stop clean bench bench-pages messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +56,7 @@ messages: install
 # BENCH_ARGS="--contracts 10000 --items 1000000 --workers 0 1 2" for the large run.
 bench: install
 	DEBUG=1 $(WITH_SERVICES) $(PY) bench/nightly_run.py $(BENCH_ARGS)
+
+# The daily pages and APIs at 1,000,000 actuals / 10,000 contracts: p50/p95 and sizes.
+bench-pages: install
+	DEBUG=1 $(WITH_SERVICES) $(PY) bench/pages.py $(BENCH_ARGS)

@@ -12,6 +12,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, ContractStatus, Customer
@@ -40,6 +42,87 @@ class NumberField(forms.DecimalField):
             return parse_number(str(value))
         except NumberRefused as exc:
             raise ValidationError(str(exc), code="invalid") from exc
+
+
+class LookupInput(forms.TextInput):
+    """A text box with a ``<datalist>`` that htmx fills as the user types (``suggest_url``,
+    given the box's own value under its name)."""
+
+    def __init__(self, suggest_url: Any = "", attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs={"autocomplete": "off", **(attrs or {})})
+        self.suggest_url = suggest_url
+
+    @staticmethod
+    def _options_id(name: str, attrs: dict[str, Any] | None) -> str:
+        return f"{(attrs or {}).get('id') or name}-options"
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        options = self._options_id(name, context["widget"]["attrs"])
+        context["widget"]["attrs"].update(
+            {
+                "list": options,
+                "hx-get": str(self.suggest_url),
+                "hx-trigger": "input changed delay:250ms, focus once",
+                "hx-target": f"#{options}",
+                "hx-swap": "innerHTML",
+            }
+        )
+        return context
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
+        box = super().render(name, value, attrs, renderer)
+        options = self._options_id(name, self.build_attrs(self.attrs, attrs))
+        return format_html('{}<datalist id="{}"></datalist>', box, options)
+
+
+class LookupField(forms.ModelChoiceField):
+    """One of many objects (thousands of contracts), chosen by typing its key: a contract
+    number, a project or customer code, a resource's name. The page never lists every object;
+    the box suggests as the user types (:meth:`suggestions`, served by a small view). A key that
+    names no object of the queryset, or more than one, is refused with the text typed."""
+
+    default_error_messages = {
+        "invalid_choice": _("Nothing matches “%(value)s”: pick one of the suggestions."),
+    }
+
+    def __init__(
+        self, *, key: str, search: tuple[str, ...] = ("name",), suggest_url: Any = "", **kwargs: Any
+    ) -> None:
+        self.key, self.search = key, search
+        kwargs.setdefault("queryset", None)
+        super().__init__(to_field_name=key, widget=LookupInput(suggest_url), **kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values or not str(value).strip():
+            return None
+        assert self.queryset is not None  # set by the form (the objects the user may see)
+        found = list(self.queryset.filter(**{self.key: str(value).strip()})[:2])
+        if len(found) != 1:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": str(value).strip()},
+            )
+        return found[0]
+
+    def prepare_value(self, value: Any) -> Any:
+        return getattr(value, self.key) if hasattr(value, "_meta") else value
+
+    def suggestions(self, text: str, limit: int = 20) -> list[tuple[str, str]]:
+        """(key, label) of up to ``limit`` objects whose key starts with, or whose searched
+        fields contain, ``text``; in key order."""
+        text = text.strip()
+        if not text:
+            return []
+        assert self.queryset is not None
+        match = Q(**{f"{self.key}__istartswith": text})
+        for name in self.search:
+            match |= Q(**{f"{name}__icontains": text})
+        return [
+            (getattr(obj, self.key), str(obj))
+            for obj in self.queryset.filter(match).order_by(self.key, "pk")[:limit]
+        ]
 
 
 class ListFilterForm(forms.Form):

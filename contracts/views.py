@@ -98,10 +98,12 @@ def table_page(
     filter_form: ListFilterForm | None = None,
     per_page: int = 25,
     prefix: str = "",
+    count: int | None = None,
 ) -> Table:
     """Filter, sort and page ``queryset`` for one list table.
 
-    ``prefix`` keeps two tables on one page apart (``?c-sort=…&c-page=…``).
+    ``prefix`` keeps two tables on one page apart (``?c-sort=…&c-page=…``); ``count``, when
+    the caller already knows it (from the totals' aggregate), spares the pager its own count.
     """
     sort_param, page_param = f"{prefix}sort", f"{prefix}page"
     if filter_form is not None:
@@ -115,6 +117,8 @@ def table_page(
     sign = "-" if descending else ""
     ordering = [f"{sign}{f}" for f in sortable[key].order_by] + [f"{sign}pk"]
     paginator = Paginator(queryset.order_by(*ordering), per_page)
+    if count is not None:
+        paginator.count = count  # type: ignore[misc]  # a cached_property, set ahead
     page = paginator.get_page(request.GET.get(page_param))
 
     headers = []

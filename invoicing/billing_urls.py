@@ -8,6 +8,7 @@ app_name = "invoicing"
 
 urlpatterns = [
     path("backlog/", backlog.backlog, name="backlog"),
+    path("suggest/<slug:name>/", backlog.suggest, name="suggest"),
     path("contracts/<int:pk>/create-invoice/", backlog.create_invoice, name="create-invoice"),
     path("milestones/", backlog.milestones, name="milestones"),
     path("drafts/", invoices.drafts, name="drafts"),

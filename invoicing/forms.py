@@ -11,10 +11,11 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from actuals.models import BillingStatus, BillingType
-from contracts.forms import ListFilterForm, NumberField
+from contracts.forms import ListFilterForm, LookupField, NumberField
 from contracts.models import (
     Contract,
     ContractLine,
@@ -37,36 +38,30 @@ def _narrow(form: forms.Form, name: str, queryset: QuerySet[Any]) -> None:
     field.queryset = queryset
 
 
+def _lookup(label: Any, key: str, search: tuple[str, ...], name: str) -> LookupField:
+    return LookupField(
+        label=label,
+        required=False,
+        key=key,
+        search=search,
+        suggest_url=reverse_lazy("invoicing:suggest", args=[name]),
+    )
+
+
 class BacklogFilterForm(ListFilterForm):
-    contract = forms.ModelChoiceField(
-        label=_("Contract"),
-        required=False,
-        queryset=Contract.objects.none(),
-        empty_label=_("All contracts"),
-    )
-    customer = forms.ModelChoiceField(
-        label=_("Customer"),
-        required=False,
-        queryset=Customer.objects.none(),
-        empty_label=_("All customers"),
-    )
-    project = forms.ModelChoiceField(
-        label=_("Project"),
-        required=False,
-        queryset=Project.objects.none(),
-        empty_label=_("All projects"),
-    )
+    """The backlog's filters. Contracts, customers, projects and resources are typed (number,
+    code or name) with suggestions, never listed whole: a manager of 10,000 contracts would
+    otherwise get every one of them, four times, in every page."""
+
+    contract = _lookup(_("Contract"), "number", ("name",), "contract")
+    customer = _lookup(_("Customer"), "code", ("name",), "customer")
+    project = _lookup(_("Project"), "code", ("name",), "project")
     transaction_class = forms.ChoiceField(
         label=_("Class"),
         required=False,
         choices=[("", _("All classes")), *TransactionClass.choices],
     )
-    resource = forms.ModelChoiceField(
-        label=_("Resource"),
-        required=False,
-        queryset=Resource.objects.none(),
-        empty_label=_("All resources"),
-    )
+    resource = _lookup(_("Resource"), "name", (), "resource")
     date_from = forms.DateField(label=_("From"), required=False, widget=_DATE)
     date_to = forms.DateField(label=_("To"), required=False, widget=_DATE)
     billing_status = forms.ChoiceField(

@@ -1,13 +1,15 @@
 """The T&M backlog page, *create invoice* per contract, and the fixed-price milestones page.
 
 **Backlog.** The project manager's unbilled chargeable items (:func:`backlog_visible_to`),
-filtered like the API, sortable, 50 a page. Sorting always ends in the primary key, the
-default (transaction date, id) follows the partial index on unbilled actuals, and the pager
-counts once, so page 1 and page 2,000 of 100,000 rows cost about the same. Above the table:
-totals of the filtered set (one aggregate query) and of the selection (``static/js/app.js``).
+filtered like the API, sortable, 50 a page. Contract, customer, project and resource are typed
+with suggestions (:class:`contracts.forms.LookupField`, served by :func:`suggest`), never
+listed whole in the page: a manager of 10,000 contracts got 11 MB of options before. Sorting
+always ends in the primary key; the default (transaction date, id) is read off the partial
+index ``actual_unbilled_date_idx``. Above the table: totals of the filtered set (one
+aggregate query, whose count is also the pager's) and of the selection (``static/js/app.js``).
 Bulk buttons: mark ready, mark not ready, write off (with a reason), invoice the selection.
-Below it: the contracts with something ready, each with a *Create invoice* form (optional
-up-to date).
+Below it: the contracts with something ready, 25 a page, each with a *Create invoice* form
+(optional up-to date); their counts and amounts are aggregated for the page's contracts only.
 
 **Milestones.** Fixed-price milestones not yet invoiced: ready / not ready in bulk, and
 invoice the selection.
@@ -18,8 +20,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, Sum
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from actuals.models import BillingStatus
+from actuals.models import Actual, ActualBilling, BillingStatus
 from actuals.services.billing import (
     mark_milestones_not_ready,
     mark_milestones_ready,
@@ -37,9 +39,10 @@ from actuals.services.billing import (
     write_off,
 )
 from contracts.errors import EXPECTED_ERRORS, error_texts
-from contracts.models import MilestoneStatus
+from contracts.forms import LookupField
+from contracts.models import Milestone, MilestoneStatus
 from contracts.queries import contracts_visible_to, milestones_visible_to
-from contracts.views import Column, table_page
+from contracts.views import Column, Table, table_page
 from invoicing.filters import backlog_rows, backlog_scope, backlog_totals, backlog_visible_to
 from invoicing.forms import (
     BacklogFilterForm,
@@ -56,6 +59,7 @@ from invoicing.services import (
 from .common import billing_message, form_error_texts, require
 
 PAGE_SIZE = 50
+TO_INVOICE_PAGE_SIZE = 25
 
 BACKLOG_COLUMNS = [
     Column(gettext_lazy("Select")),
@@ -161,39 +165,64 @@ def _bulk(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-def _contracts_to_invoice(user: Any) -> list[dict[str, Any]]:
-    """Contracts with ready T&M items or ready milestones: counts and amounts per currency."""
-    rows: dict[int, dict[str, Any]] = {}
+TO_INVOICE_COLUMNS = [
+    Column(gettext_lazy("Contract"), "number", ("number",)),
+    Column(gettext_lazy("Name"), "name", ("name",)),
+    Column(gettext_lazy("Ready items"), numeric=True),
+    Column(gettext_lazy("Ready milestones"), numeric=True),
+    Column(gettext_lazy("Ready amount"), numeric=True),
+    Column(gettext_lazy("Create invoice")),
+]
+
+
+def _contracts_to_invoice(request: HttpRequest) -> Table:
+    """The contracts with something ready (what *create invoice* would bill), 25 a page, with
+    their counts and amounts per currency aggregated for the page's contracts only."""
+    ready_items = ActualBilling.objects.filter(
+        status=BillingStatus.READY, contract_line__contract=OuterRef("pk")
+    )
+    ready_milestones = Milestone.objects.filter(
+        status=MilestoneStatus.READY, line__contract=OuterRef("pk")
+    )
+    contracts = contracts_visible_to(request.user).filter(
+        Q(Exists(ready_items)) | Q(Exists(ready_milestones))
+    )
+    table = table_page(
+        request,
+        contracts,
+        columns=TO_INVOICE_COLUMNS,
+        default_sort="number",
+        per_page=TO_INVOICE_PAGE_SIZE,
+        prefix="c-",
+    )
+    page = list(table.page.object_list)
+    rows: dict[int, dict[str, Any]] = {
+        k.pk: {"contract": k, "items": 0, "milestones": 0, "amounts": {}} for k in page
+    }
     for r in (
-        backlog_visible_to(user)
-        .filter(billing__status=BillingStatus.READY)
+        Actual.objects.filter(
+            billing__status=BillingStatus.READY, billing__contract_line__contract__in=list(rows)
+        )
         .order_by()
         .values("contract", "currency")
         .annotate(n=Count("pk"), amount=Sum("amount"))
     ):
-        row = rows.setdefault(r["contract"], {"items": 0, "milestones": 0, "amounts": {}})
+        row = rows[r["contract"]]
         row["items"] += r["n"]
         row["amounts"][r["currency"]] = row["amounts"].get(r["currency"], 0) + r["amount"]
     for m in (
-        milestones_visible_to(user)
-        .filter(status=MilestoneStatus.READY)
+        Milestone.objects.filter(status=MilestoneStatus.READY, line__contract__in=list(rows))
         .order_by()
         .values("line__contract", "currency")
         .annotate(n=Count("pk"), amount=Sum("amount"))
     ):
-        row = rows.setdefault(m["line__contract"], {"items": 0, "milestones": 0, "amounts": {}})
+        row = rows[m["line__contract"]]
         row["milestones"] += m["n"]
         row["amounts"][m["currency"]] = row["amounts"].get(m["currency"], 0) + m["amount"]
-    contracts = contracts_visible_to(user).filter(pk__in=list(rows)).order_by("number", "pk")
-    return [
-        {
-            "contract": contract,
-            "items": rows[contract.pk]["items"],
-            "milestones": rows[contract.pk]["milestones"],
-            "amounts": sorted(rows[contract.pk]["amounts"].items()),
-        }
-        for contract in contracts
+    table.page.object_list = [
+        {**rows[k.pk], "amounts": sorted(rows[k.pk]["amounts"].items())} for k in page
     ]
+    return table
 
 
 @login_required
@@ -207,8 +236,14 @@ def backlog(request: HttpRequest) -> HttpResponse:
     form.is_valid()
     written_off = form.value("billing_status") == BillingStatus.WRITTEN_OFF
     items = form.filtered(backlog_visible_to(user, written_off=written_off))
+    totals = backlog_totals(items)
     table = table_page(
-        request, items, columns=BACKLOG_COLUMNS, default_sort="date", per_page=PAGE_SIZE
+        request,
+        items,
+        columns=BACKLOG_COLUMNS,
+        default_sort="date",
+        per_page=PAGE_SIZE,
+        count=totals.count,
     )
     # Sort and page over ids only, then fetch the page's 50 rows (see backlog_rows).
     table.page.object_list = backlog_rows(
@@ -221,14 +256,30 @@ def backlog(request: HttpRequest) -> HttpResponse:
         {
             "table": table,
             "form": form,
-            "totals": backlog_totals(items),
-            "contracts_to_invoice": _contracts_to_invoice(user),
+            "totals": totals,
+            "to_invoice": _contracts_to_invoice(request),
             "create_form": CreateInvoiceForm(),
             "today": timezone.localdate(),
             "can_manage": user.has_perm("actuals.manage_backlog"),
             "written_off": written_off,
             "can_invoice": user.has_perm("invoicing.add_invoice"),
         },
+    )
+
+
+@login_required
+def suggest(request: HttpRequest, name: str) -> HttpResponse:
+    """The ``<option>``s a filter box offers as the user types (at most 20, of what the user
+    may see): htmx sends the box's text under its own name."""
+    require(request, "actuals.view_actual")
+    form = BacklogFilterForm(contracts=contracts_visible_to(request.user))
+    field = form.fields.get(name)
+    if not isinstance(field, LookupField):
+        raise Http404
+    return render(
+        request,
+        "invoicing/includes/suggestions.html",
+        {"options": field.suggestions(request.GET.get(name, ""))},
     )
 
 

@@ -98,6 +98,35 @@ def test_the_backlog_filters_and_sorts(manager_client, billing):
     assert "Nothing in the backlog matches." in nte_failed
 
 
+def test_the_backlog_filters_by_a_typed_contract_and_suggests_only_mine(
+    manager_client, billing, other_project_manager
+):
+    """No list of every contract in the page: the box takes a contract number, suggested as the
+    user types from the contracts the user may see."""
+    [mine] = billing.approve_ready("8", day=dt.date(2026, 3, 2))
+    theirs = make_contract(
+        project=billing.project, manager=other_project_manager, number="K-OTHER-1"
+    )
+    page = manager_client.get(BACKLOG).content.decode()
+    assert 'name="contract"' in page and 'list="id_contract-options"' in page
+    assert "K-OTHER-1" not in page and '<select name="contract"' not in page
+
+    number = billing.contract.number
+    filtered = manager_client.get(BACKLOG, {"contract": number}).content.decode()
+    assert row_ids(filtered) == [mine.pk]
+    assert f'value="{number}"' in filtered
+
+    refused = manager_client.get(BACKLOG, {"contract": theirs.number}).content.decode()
+    assert "Nothing matches “K-OTHER-1”: pick one of the suggestions." in refused
+    assert row_ids(refused) == [mine.pk]  # an invalid filter is ignored, said beside the box
+
+    suggest = reverse("invoicing:suggest", args=["contract"])
+    offered = manager_client.get(suggest, {"contract": number[:3]}).content.decode()
+    assert offered == f'<option value="{number}">{billing.contract}</option>\n'
+    assert manager_client.get(suggest, {"contract": "K-OTHER"}).content.decode() == ""
+    assert manager_client.get(reverse("invoicing:suggest", args=["status"])).status_code == 404
+
+
 def test_the_backlog_pages_by_50(manager_client, billing):
     items = [
         billing.approve("1", day=dt.date(2026, 1, 5) + dt.timedelta(days=i))[0] for i in range(51)
