@@ -22,7 +22,7 @@ Routes in :mod:`actuals.urls`. The package: :mod:`~actuals.views.week` (my week)
 
 from actuals.views.actuals import project_actuals
 from actuals.views.approval import approvals
-from actuals.views.expenses import entry_action, expense_edit, my_expenses, returned
+from actuals.views.expenses import entry_action, expense_edit, my_expenses, receipt, returned
 from actuals.views.journal import journal_import, reconciliation
 from actuals.views.week import BLANK_ROWS, my_week
 
@@ -35,6 +35,7 @@ __all__ = [
     "my_expenses",
     "my_week",
     "project_actuals",
+    "receipt",
     "reconciliation",
     "returned",
 ]

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from actuals import queries, services
 from actuals.forms import ApprovalFilterForm
@@ -18,6 +19,31 @@ from actuals.models import ExpenseEntry, TimeEntry
 from actuals.views.common import _managed_projects, _require
 from contracts.errors import EXPECTED_ERRORS, error_texts
 from contracts.numbers import NumberRefused, parse_number
+from contracts.views import Column, table_page
+
+#: Entries waiting, per table and page: every one is reachable (there is no silent cap).
+PAGE_SIZE = 100
+
+TIME_COLUMNS = [
+    Column(gettext_lazy("Select")),
+    Column(gettext_lazy("Date"), "date", ("entry_date",)),
+    Column(gettext_lazy("Resource"), "resource", ("resource__name",)),
+    Column(gettext_lazy("Project"), "project", ("project__code",)),
+    Column(gettext_lazy("Role")),
+    Column(gettext_lazy("Description")),
+    Column(gettext_lazy("Hours"), "hours", ("hours",), numeric=True),
+    Column(gettext_lazy("Billable hours"), numeric=True),
+]
+EXPENSE_COLUMNS = [
+    Column(gettext_lazy("Select")),
+    Column(gettext_lazy("Date"), "date", ("entry_date",)),
+    Column(gettext_lazy("Resource"), "resource", ("resource__name",)),
+    Column(gettext_lazy("Project"), "project", ("project__code",)),
+    Column(gettext_lazy("Category")),
+    Column(gettext_lazy("Quantity"), "quantity", ("quantity",), numeric=True),
+    Column(gettext_lazy("Amount"), "amount", ("amount",), numeric=True),
+    Column(gettext_lazy("Billable quantity"), numeric=True),
+]
 
 
 def _ids(request: HttpRequest, name: str) -> list[int]:
@@ -74,9 +100,10 @@ def approvals(request: HttpRequest) -> HttpResponse:
                             billable_quantities=_billable(request, kind, ids),
                         )
                         warnings += [w for r in results for w in r.warnings]
+                n = len(time_ids) + len(expense_ids)
                 messages.success(
                     request,
-                    _("%(n)d entries approved.") % {"n": len(time_ids) + len(expense_ids)},
+                    ngettext("%(n)d entry approved.", "%(n)d entries approved.", n) % {"n": n},
                 )
                 for w in warnings:
                     messages.warning(request, w)
@@ -87,9 +114,10 @@ def approvals(request: HttpRequest) -> HttpResponse:
                         services.return_entries(
                             model=model, ids=ids, comment=comment, returned_by=user, returned_at=now
                         )
+                n = len(time_ids) + len(expense_ids)
                 messages.success(
                     request,
-                    _("%(n)d entries returned.") % {"n": len(time_ids) + len(expense_ids)},
+                    ngettext("%(n)d entry returned.", "%(n)d entries returned.", n) % {"n": n},
                 )
             else:
                 raise Http404
@@ -98,10 +126,24 @@ def approvals(request: HttpRequest) -> HttpResponse:
                 messages.error(request, error)
         return redirect(request.get_full_path())
     form = ApprovalFilterForm(request.GET or None, projects=_managed_projects(user))
-    time = form.filtered(waiting_time).order_by("entry_date", "pk")[:500]
-    expenses = form.filtered(waiting_expenses).order_by("entry_date", "pk")[:500]
+    time = table_page(
+        request,
+        form.filtered(waiting_time),
+        columns=TIME_COLUMNS,
+        default_sort="date",
+        per_page=PAGE_SIZE,
+        prefix="t-",
+    )
+    expenses = table_page(
+        request,
+        form.filtered(waiting_expenses),
+        columns=EXPENSE_COLUMNS,
+        default_sort="date",
+        per_page=PAGE_SIZE,
+        prefix="e-",
+    )
     return render(
         request,
         "actuals/approvals.html",
-        {"filter_form": form, "time_entries": time, "expense_entries": expenses},
+        {"filter_form": form, "time_table": time, "expense_table": expenses},
     )

@@ -8,7 +8,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,8 +19,10 @@ from django.views.decorators.http import require_POST
 from actuals import queries, services
 from actuals.forms import ExpenseForm
 from actuals.models import EntryStatus, ExpenseEntry, TimeEntry
+from actuals.receipts import sniff_receipt_type
 from actuals.views.common import _own_resource, _require
 from contracts.errors import EXPECTED_ERRORS, error_texts
+from contracts.roles import sees_everything
 
 
 def _expense_kwargs(form: ExpenseForm) -> dict[str, Any]:
@@ -172,4 +175,33 @@ def returned(request: HttpRequest) -> HttpResponse:
                 "entry_date", "pk"
             ),
         },
+    )
+
+
+def receipt_readers(user: Any) -> Q:
+    """The expense entries whose receipt ``user`` may open: their own, those of projects they
+    manage (the approver), and every one for accountants and administrators."""
+    if sees_everything(user) or user.is_superuser:
+        return Q()
+    return Q(resource__user=user) | Q(project__project_manager=user)
+
+
+@login_required
+def receipt(request: HttpRequest, pk: int) -> FileResponse:
+    """The receipt of an expense entry, shown in the browser (PDF, PNG or JPEG, as checked on
+    upload); anyone else gets a 404, as if the entry did not exist."""
+    entry = get_object_or_404(
+        ExpenseEntry.objects.filter(receipt_readers(request.user)).exclude(receipt=""), pk=pk
+    )
+    handle = entry.receipt.open("rb")
+    kind = sniff_receipt_type(handle.read(8))
+    handle.seek(0)
+    content_type = {"PDF": "application/pdf", "PNG": "image/png", "JPEG": "image/jpeg"}
+    if kind is None:  # never stored by the upload, which checks the signature
+        raise Http404
+    return FileResponse(
+        handle,
+        content_type=content_type[kind],
+        as_attachment=False,
+        filename=entry.receipt.name.rsplit("/", 1)[-1],
     )

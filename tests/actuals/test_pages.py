@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -195,6 +196,7 @@ def test_approvals_page_bulk_approve_with_billable_quantity_and_return(world, cl
         {"action": "approve", "time_ids": [a.pk], f"billable-time-{a.pk}": "6"},
     )
     assert response.status_code == 302
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["1 entry approved."]
     assert sorted(
         Actual.objects.filter(time_entry=a, actual_type="unbilled_sales").values_list(
             "quantity", flat=True
@@ -208,6 +210,53 @@ def test_approvals_page_bulk_approve_with_billable_quantity_and_return(world, cl
     client.post("/time/approvals/", {"action": "return", "time_ids": [b.pk], "comment": "No"})
     b.refresh_from_db()
     assert (b.status, b.return_comment) == (EntryStatus.RETURNED, "No")
+
+
+def test_approvals_page_every_entry_waiting_is_reachable_page_by_page(world, client, monkeypatch):
+    """No silent cap: the entries waiting are paged (100 a page; 1 here), all reachable."""
+    monkeypatch.setattr("actuals.views.approval.PAGE_SIZE", 1)
+    a = world.entry("8")
+    b = world.entry("2", day=a.entry_date + dt.timedelta(days=1))
+    client.force_login(world.manager)
+    first = client.get("/time/approvals/")
+    second = client.get("/time/approvals/", {"t-page": 2})
+    assert [e.pk for e in first.context["time_table"].rows] == [a.pk]
+    assert [e.pk for e in second.context["time_table"].rows] == [b.pk]
+    assert "2–2 of 2" in second.content.decode()
+
+
+def test_a_receipt_opens_for_its_owner_approver_and_accountant_only(
+    world, client, settings, tmp_path, accountant, other_project_manager
+):
+    settings.MEDIA_ROOT = tmp_path
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 10
+    client.force_login(world.resource.user)
+    client.post(
+        "/time/expenses/",
+        {
+            "project": world.project.pk,
+            "category": ExpenseCategoryFactory().pk,
+            "entry_date": timezone.localdate().isoformat(),
+            "quantity": "1",
+            "amount": "19.99",
+            "currency": "EUR",
+            "receipt": SimpleUploadedFile("taxi.png", png),
+        },
+    )
+    entry = ExpenseEntry.objects.get()
+    url = f"/time/expenses/{entry.pk}/receipt/"
+    assert url in client.get("/time/expenses/").content.decode()
+    for reader in (world.resource.user, world.manager, accountant):
+        client.force_login(reader)
+        response = client.get(url)
+        assert (response.status_code, response["Content-Type"]) == (200, "image/png")
+        assert b"".join(response.streaming_content) == png
+        assert response["Content-Disposition"].startswith("inline")
+    for stranger in (other_project_manager,):
+        client.force_login(stranger)
+        assert client.get(url).status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302  # to the login page
 
 
 def test_project_actuals_page_with_totals(world, client, accountant):
@@ -233,7 +282,7 @@ def test_other_managers_see_nothing_of_the_project(world, client, other_project_
     client.force_login(other_project_manager)
     page = client.get("/time/approvals/")
     assert page.status_code == 200
-    assert list(page.context["time_entries"]) == []
+    assert page.context["time_table"].rows == []
     response = client.post("/time/approvals/", {"action": "approve", "time_ids": [entry.pk]})
     assert response.status_code == 302
     entry.refresh_from_db()
