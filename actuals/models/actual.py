@@ -256,13 +256,9 @@ class Actual(models.Model):
         indexes = [
             models.Index(fields=["project", "transaction_date"], name="actual_project_date_idx"),
             models.Index(fields=["contract", "actual_type"], name="actual_contract_idx"),
-            # The backlog's default order (date, id): its first page is read off this index
-            # instead of sorting every unbilled actual.
-            models.Index(
-                fields=["transaction_date", "id"],
-                name="actual_unbilled_date_idx",
-                condition=Q(actual_type="unbilled_sales", billing_type="chargeable"),
-            ),
+            # The default order of the actuals API and of the backlog (date, id): a first page
+            # is read off this index instead of sorting every actual.
+            models.Index(fields=["transaction_date", "id"], name="actual_date_idx"),
             models.Index(fields=["line_customer"], name="actual_line_customer_idx"),
             models.Index(
                 fields=["reverses"],

@@ -5,7 +5,7 @@ filtered like the API, sortable, 50 a page. Contract, customer, project and reso
 with suggestions (:class:`contracts.forms.LookupField`, served by :func:`suggest`), never
 listed whole in the page: a manager of 10,000 contracts got 11 MB of options before. Sorting
 always ends in the primary key; the default (transaction date, id) is read off the partial
-index ``actual_unbilled_date_idx``. Above the table: totals of the filtered set (one
+index ``actual_date_idx``. Above the table: totals of the filtered set (one
 aggregate query, whose count is also the pager's) and of the selection (``static/js/app.js``).
 Bulk buttons: mark ready, mark not ready, write off (with a reason), invoice the selection.
 Below it: the contracts with something ready, 25 a page, each with a *Create invoice* form
