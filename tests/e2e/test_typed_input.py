@@ -23,6 +23,7 @@ TYPED = {"en": ("7.5", "1.25", "7.50", "1.25"), "nl": ("7,5", "1,25", "7,50", "1
 
 def test_hours_typed_in_the_page_language_are_saved_as_typed(page: Page, lang: str, demo) -> None:
     monday, tuesday, shown_monday, shown_tuesday = TYPED[lang]
+    page.set_viewport_size({"width": 1440, "height": 900})
     log_in(page, "teammember")
     page.goto(f"/time/week/?week={MONDAY.isoformat()}")
     page.locator("#id_row-0-project").select_option(label="P-1001 Warehouse platform")
@@ -39,6 +40,14 @@ def test_hours_typed_in_the_page_language_are_saved_as_typed(page: Page, lang: s
     # Drafts stay editable: the boxes show the saved hours in the page's notation.
     expect(page.locator("#id_row-0-d0")).to_have_value(shown_monday)
     expect(page.locator("#id_row-0-d1")).to_have_value(shown_tuesday)
+    # The whole week fits a 1440 px screen: Sunday's box is on screen, nothing scrolls sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1440
+    sunday = page.locator("#id_row-0-d6").bounding_box()
+    assert sunday is not None and sunday["x"] + sunday["width"] <= 1440
+    assert page.evaluate(
+        "(() => { const w = document.querySelector('.timesheet').closest('.table-wrap');"
+        " return w.scrollWidth <= w.clientWidth; })()"
+    )
     shot(page, "my-week-decimals")
 
 
