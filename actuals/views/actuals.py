@@ -1,18 +1,24 @@
-"""Project actuals: filters and totals."""
+"""Project actuals: filters, totals, and the filtered rows as CSV or XLSX."""
+
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from actuals import queries
 from actuals.forms import ActualFilterForm
+from actuals.models import ActualType, BillingType
 from actuals.views.common import _managed_projects, _require
-from contracts.models import Project
+from contracts.exports import export_response, requested_format, rows_of
+from contracts.models import Project, TransactionClass
 
 
 @login_required
-def project_actuals(request: HttpRequest) -> HttpResponse:
+def project_actuals(request: HttpRequest) -> HttpResponseBase:
     _require(request, "actuals.view_actual")
     user = request.user
     projects = Project.objects.all() if user.is_superuser else None
@@ -28,6 +34,8 @@ def project_actuals(request: HttpRequest) -> HttpResponse:
         for t, by_currency in totals.items()
         for cur, (q, a) in by_currency.items()
     ]
+    if fmt := requested_format(request):
+        return _export(fmt, qs.order_by("-transaction_date", "-pk"))
     page = Paginator(
         qs.select_related("customer", "role", "category", "resource").order_by(
             "-transaction_date", "-pk"
@@ -40,4 +48,42 @@ def project_actuals(request: HttpRequest) -> HttpResponse:
         request,
         "actuals/project_actuals.html",
         {"filter_form": form, "page": page, "totals": rows, "query": query.urlencode()},
+    )
+
+
+def _export(fmt: str, actuals: Any) -> HttpResponseBase:
+    """The filtered actuals, newest first, every row (:mod:`contracts.exports`)."""
+    types, classes = dict(ActualType.choices), dict(TransactionClass.choices)
+    billing_types = dict(BillingType.choices)
+    fields = [
+        ("transaction_date", _("Date")),
+        ("actual_type", _("Type")),
+        ("transaction_class", _("Class")),
+        ("project__code", _("Project")),
+        ("customer__name", _("Customer")),
+        ("resource__name", _("Resource")),
+        ("role__name", _("Role")),
+        ("category__name", _("Category")),
+        ("description", _("Description")),
+        ("quantity", _("Quantity")),
+        ("unit_price", _("Price")),
+        ("amount", _("Amount")),
+        ("currency", _("Currency")),
+        ("billing_type", _("Billing type")),
+    ]
+    return export_response(
+        fmt,
+        filename="actuals",
+        headers=[label for _field, label in fields],
+        rows=rows_of(
+            actuals,
+            [field for field, _label in fields],
+            then=lambda r: (
+                r[0],
+                types.get(r[1], r[1]),
+                classes.get(r[2], r[2]),
+                *r[3:13],
+                billing_types.get(r[13], r[13]),
+            ),
+        ),
     )

@@ -22,6 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -39,8 +40,9 @@ from actuals.services.billing import (
     write_off,
 )
 from contracts.errors import EXPECTED_ERRORS, error_texts
+from contracts.exports import export_response, requested_format, rows_of
 from contracts.forms import LookupField
-from contracts.models import Milestone, MilestoneStatus
+from contracts.models import Milestone, MilestoneStatus, TransactionClass
 from contracts.queries import contracts_visible_to, milestones_visible_to
 from contracts.views import Column, Table, table_page
 from invoicing.filters import backlog_rows, backlog_scope, backlog_totals, backlog_visible_to
@@ -225,8 +227,37 @@ def _contracts_to_invoice(request: HttpRequest) -> Table:
     return table
 
 
+def _export(fmt: str, items: Any) -> HttpResponseBase:
+    """The filtered backlog in the page's order, every row (:mod:`contracts.exports`)."""
+    classes, statuses = dict(TransactionClass.choices), dict(BillingStatus.choices)
+    fields = [
+        ("transaction_date", _("Date")),
+        ("contract__number", _("Contract")),
+        ("customer__name", _("Customer")),
+        ("project__code", _("Project")),
+        ("resource__name", _("Resource")),
+        ("transaction_class", _("Class")),
+        ("description", _("Description")),
+        ("quantity", _("Quantity")),
+        ("unit_price", _("Price")),
+        ("amount", _("Amount")),
+        ("currency", _("Currency")),
+        ("billing__status", _("Status")),
+    ]
+    return export_response(
+        fmt,
+        filename="backlog",
+        headers=[label for _field, label in fields],
+        rows=rows_of(
+            items,
+            [field for field, _label in fields],
+            then=lambda r: (*r[:5], classes.get(r[5], r[5]), *r[6:11], statuses.get(r[11])),
+        ),
+    )
+
+
 @login_required
-def backlog(request: HttpRequest) -> HttpResponse:
+def backlog(request: HttpRequest) -> HttpResponseBase:
     require(request, "actuals.view_actual")
     if request.method == "POST":
         return _bulk(request)
@@ -250,6 +281,8 @@ def backlog(request: HttpRequest) -> HttpResponse:
         list(table.page.object_list.values_list("pk", flat=True))  # type: ignore[attr-defined]
     )
     table.filter_form = form
+    if fmt := requested_format(request):
+        return _export(fmt, table.page.paginator.object_list)
     return render(
         request,
         "invoicing/backlog.html",

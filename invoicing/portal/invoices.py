@@ -22,6 +22,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from contracts.errors import EXPECTED_ERRORS, error_texts
+from contracts.exports import export_response, requested_format, rows_of
 from contracts.numbers import NumberRefused, parse_number
 from contracts.queries import contracts_visible_to
 from contracts.views import Column, table_page
@@ -69,7 +71,7 @@ def _invoices(request: HttpRequest) -> Any:
     return with_net(invoices_visible_to(request.user)).select_related("contract", "customer")
 
 
-def _list_page(request: HttpRequest, *, drafts: bool) -> HttpResponse:
+def _list_page(request: HttpRequest, *, drafts: bool) -> HttpResponseBase:
     require(request, "invoicing.view_invoice")
     invoices = _invoices(request)
     form = None
@@ -87,18 +89,53 @@ def _list_page(request: HttpRequest, *, drafts: bool) -> HttpResponse:
         per_page=50,
     )
     table.filter_form = form
+    if fmt := requested_format(request):
+        return _export(fmt, table.page.paginator.object_list)
     return render(
         request, "invoicing/invoice_list.html", {"table": table, "form": form, "drafts": drafts}
     )
 
 
+def _export(fmt: str, invoices: Any) -> HttpResponseBase:
+    """The listed invoices in the page's order, every row (:mod:`contracts.exports`)."""
+    statuses = dict(InvoiceStatus.choices)
+    fields = [
+        ("number", _("Number")),
+        ("status", _("Status")),
+        ("is_credit_note", _("Credit note")),
+        ("contract__number", _("Contract")),
+        ("customer__name", _("Customer")),
+        ("invoice_date", _("Invoice date")),
+        ("detail_count", _("Details")),
+        ("net", _("Net")),
+        ("currency", _("Currency")),
+    ]
+    return export_response(
+        fmt,
+        filename="invoices",
+        headers=[label for _field, label in fields],
+        rows=rows_of(
+            invoices,
+            [field for field, _label in fields],
+            then=lambda r: (
+                r[0],
+                statuses.get(r[1], r[1]),
+                _("yes") if r[2] else _("no"),
+                *r[3:7],
+                r[7] or Decimal("0.00"),
+                r[8],
+            ),
+        ),
+    )
+
+
 @login_required
-def invoice_list(request: HttpRequest) -> HttpResponse:
+def invoice_list(request: HttpRequest) -> HttpResponseBase:
     return _list_page(request, drafts=False)
 
 
 @login_required
-def drafts(request: HttpRequest) -> HttpResponse:
+def drafts(request: HttpRequest) -> HttpResponseBase:
     """Open drafts (and invoices in review) of my contracts: the work to finish."""
     return _list_page(request, drafts=True)
 
