@@ -204,6 +204,8 @@ class BulkActionForm(forms.Form):
     )
     reason = forms.CharField(label=_("Write-off reason"), required=False, max_length=2000)
     invoice_date = forms.DateField(label=_("Invoice date"), required=False, widget=_DATE)
+    #: Mark ready / not ready every item the page's filters select, not only those ticked.
+    everything = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -194,24 +194,27 @@ def _lock_items(actual_ids: Sequence[int], scope: QuerySet[Actual]) -> list[Actu
     return rows
 
 
+def _text(rows: Sequence[ActualBilling], message: str) -> str:
+    return message % {"n": len(rows), "ids": ", ".join(str(r.actual_id) for r in rows[:10])}
+
+
 def _refuse(rows: Sequence[ActualBilling], message: str) -> None:
     if rows:
-        raise BillingStateError(
-            message % {"n": len(rows), "ids": ", ".join(str(r.actual_id) for r in rows[:10])}
-        )
+        raise BillingStateError(_text(rows, message))
+
+
+def _busy(rows: Sequence[ActualBilling], verb: str) -> tuple[list[ActualBilling], str]:
+    """Items no longer in the manager's hands (on an invoice, written off, cancelled)."""
+    busy = [r for r in rows if not _allowed(r.status, verb) and r.status != _target(verb)]
+    return busy, ngettext(
+        "%(n)d item is already on an invoice, written off or cancelled (%(ids)s).",
+        "%(n)d items are already on an invoice, written off or cancelled (%(ids)s).",
+        len(busy),
+    )
 
 
 def _refuse_busy(rows: Sequence[ActualBilling], verb: str) -> None:
-    """Refuse items no longer in the manager's hands (on an invoice, written off, cancelled)."""
-    busy = [r for r in rows if not _allowed(r.status, verb) and r.status != _target(verb)]
-    _refuse(
-        busy,
-        ngettext(
-            "%(n)d item is already on an invoice, written off or cancelled (%(ids)s).",
-            "%(n)d items are already on an invoice, written off or cancelled (%(ids)s).",
-            len(busy),
-        ),
-    )
+    _refuse(*_busy(rows, verb))
 
 
 def _move(rows: Sequence[ActualBilling], verb: str, **values: Any) -> int:
@@ -220,40 +223,78 @@ def _move(rows: Sequence[ActualBilling], verb: str, **values: Any) -> int:
     return ActualBilling.objects.filter(actual_id__in=ids).update(status=_target(verb), **values)
 
 
-def mark_ready(*, actual_ids: Sequence[int], scope: QuerySet[Actual]) -> int:
-    """Mark billable, not-ready items ready to invoice. ``scope`` is what the caller may see
-    (a project manager's own contracts)."""
-    with transaction.atomic(durable=True):
-        rows = _lock_items(actual_ids, scope)
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What a bulk move did: how many items moved, and why the others did not (one message
+    per reason, with their count and first ids)."""
+
+    moved: int
+    skipped: list[str]
+
+
+def _refusals(rows: Sequence[ActualBilling], verb: str) -> list[tuple[list[ActualBilling], str]]:
+    """The items that cannot make the move, grouped by reason (in the order they are told)."""
+    groups: list[tuple[list[ActualBilling], str]] = []
+    if verb == "mark_ready":
         failed = [r for r in rows if r.nte_status == NteStatus.FAILED]
-        _refuse(
-            failed,
-            ngettext(
-                "%(n)d item failed its not-to-exceed limit and cannot be marked ready "
-                "(%(ids)s): raise the limit and re-evaluate, or write it off.",
-                "%(n)d items failed their not-to-exceed limit and cannot be marked ready "
-                "(%(ids)s): raise the limit and re-evaluate, or write them off.",
-                len(failed),
-            ),
+        groups.append(
+            (
+                failed,
+                ngettext(
+                    "%(n)d item failed its not-to-exceed limit and cannot be marked ready "
+                    "(%(ids)s): raise the limit and re-evaluate, or write it off.",
+                    "%(n)d items failed their not-to-exceed limit and cannot be marked ready "
+                    "(%(ids)s): raise the limit and re-evaluate, or write them off.",
+                    len(failed),
+                ),
+            )
         )
         not_billable = [r for r in rows if not r.billable]
-        _refuse(
-            not_billable,
-            ngettext(
-                "%(n)d item is not chargeable and is never billed (%(ids)s).",
-                "%(n)d items are not chargeable and are never billed (%(ids)s).",
-                len(not_billable),
-            ),
+        groups.append(
+            (
+                not_billable,
+                ngettext(
+                    "%(n)d item is not chargeable and is never billed (%(ids)s).",
+                    "%(n)d items are not chargeable and are never billed (%(ids)s).",
+                    len(not_billable),
+                ),
+            )
         )
-        _refuse_busy(rows, "mark_ready")
-        return _move(rows, "mark_ready")
+    groups.append(_busy(rows, verb))
+    return [(group, message) for group, message in groups if group]
+
+
+def _mark(
+    actual_ids: Sequence[int], scope: QuerySet[Actual], verb: str, *, partial: bool
+) -> BulkOutcome:
+    """Mark items ready / not ready: all or nothing (the first reason refuses the whole
+    selection), or, ``partial``, every item that can move, telling why the others did not."""
+    with transaction.atomic(durable=True):
+        rows = _lock_items(actual_ids, scope)
+        refusals = _refusals(rows, verb)
+        if refusals and not partial:
+            _refuse(*refusals[0])
+        refused = {r.actual_id for group, _message in refusals for r in group}
+        moved = _move([r for r in rows if r.actual_id not in refused], verb)
+        return BulkOutcome(moved, [_text(group, message) for group, message in refusals])
+
+
+def mark_ready(*, actual_ids: Sequence[int], scope: QuerySet[Actual]) -> int:
+    """Mark billable, not-ready items ready to invoice, all or none. ``scope`` is what the
+    caller may see (a project manager's own contracts)."""
+    return _mark(actual_ids, scope, "mark_ready", partial=False).moved
 
 
 def mark_not_ready(*, actual_ids: Sequence[int], scope: QuerySet[Actual]) -> int:
-    with transaction.atomic(durable=True):
-        rows = _lock_items(actual_ids, scope)
-        _refuse_busy(rows, "mark_not_ready")
-        return _move(rows, "mark_not_ready")
+    return _mark(actual_ids, scope, "mark_not_ready", partial=False).moved
+
+
+def mark_where_possible(
+    *, actual_ids: Sequence[int], scope: QuerySet[Actual], ready: bool
+) -> BulkOutcome:
+    """Mark ready (or not ready) every item of the selection that can be, and say why the
+    rest cannot (the backlog page's bulk actions over a whole filter)."""
+    return _mark(actual_ids, scope, "mark_ready" if ready else "mark_not_ready", partial=True)
 
 
 def _post(

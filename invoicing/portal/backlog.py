@@ -8,6 +8,9 @@ always ends in the primary key; the default (transaction date, id) is read off t
 index ``actual_date_idx``. Above the table: totals of the filtered set (one
 aggregate query, whose count is also the pager's) and of the selection (``static/js/app.js``).
 Bulk buttons: mark ready, mark not ready, write off (with a reason), invoice the selection.
+Mark ready / not ready do what they can and list what they skipped and why (on a draft,
+NTE failed, …), for the ticked rows or for every item the filters select (up to
+``BULK_LIMIT``, across pages); write-off and invoicing stay all or nothing.
 Below it: the contracts with something ready, 25 a page, each with a *Create invoice* form
 (optional up-to date); their counts and amounts are aggregated for the page's contracts only.
 
@@ -34,8 +37,7 @@ from actuals.models import Actual, ActualBilling, BillingStatus
 from actuals.services.billing import (
     mark_milestones_not_ready,
     mark_milestones_ready,
-    mark_not_ready,
-    mark_ready,
+    mark_where_possible,
     reverse_write_off,
     write_off,
 )
@@ -106,6 +108,24 @@ def _unknown(ids: list[int], visible: Any) -> list[int]:
     return sorted(set(ids) - set(visible.filter(pk__in=ids).values_list("pk", flat=True)))
 
 
+#: The most items one bulk action over a whole filter moves (one transaction, rows locked).
+BULK_LIMIT = 10_000
+
+
+def _filtered_ids(request: HttpRequest) -> list[int]:
+    """The ids of every backlog item the page's filters (its query string) select."""
+    user = request.user
+    form = BacklogFilterForm(request.GET or None, contracts=contracts_visible_to(user))
+    items = form.filtered(backlog_visible_to(user))
+    ids = list(items.order_by("pk").values_list("pk", flat=True)[: BULK_LIMIT + 1])
+    if len(ids) > BULK_LIMIT:
+        raise ValidationError(
+            _("The filters select more than %(limit)s items: narrow them first.")
+            % {"limit": f"{BULK_LIMIT:,}"}
+        )
+    return ids
+
+
 def _bulk(request: HttpRequest) -> HttpResponse:
     back = request.get_full_path()
     form = BulkActionForm(request.POST)
@@ -136,14 +156,22 @@ def _bulk(request: HttpRequest) -> HttpResponse:
             return _after_billing(request, result, back)
         require(request, "actuals.manage_backlog")
         scope = backlog_scope(user)
-        if action == "ready":
-            n = mark_ready(actual_ids=ids, scope=scope)
-            text = ngettext(
-                "%(n)d item marked ready to invoice.", "%(n)d items marked ready to invoice.", n
+        skipped: list[str] = []
+        if action in ("ready", "not_ready"):
+            if form.cleaned_data["everything"]:
+                ids = _filtered_ids(request)
+            outcome = mark_where_possible(actual_ids=ids, scope=scope, ready=action == "ready")
+            n = outcome.moved
+            text = (
+                ngettext(
+                    "%(n)d item marked ready to invoice.",
+                    "%(n)d items marked ready to invoice.",
+                    n,
+                )
+                if action == "ready"
+                else ngettext("%(n)d item marked not ready.", "%(n)d items marked not ready.", n)
             )
-        elif action == "not_ready":
-            n = mark_not_ready(actual_ids=ids, scope=scope)
-            text = ngettext("%(n)d item marked not ready.", "%(n)d items marked not ready.", n)
+            skipped = outcome.skipped
         elif action == "reverse_write_off":
             n = reverse_write_off(actual_ids=ids, scope=scope, by=user, at=timezone.now())
             text = ngettext(
@@ -161,6 +189,8 @@ def _bulk(request: HttpRequest) -> HttpResponse:
             )
             text = ngettext("%(n)d item written off.", "%(n)d items written off.", n)
         messages.success(request, text % {"n": n})
+        for reason in skipped:
+            messages.warning(request, _("Skipped: %(reason)s") % {"reason": reason})
     except EXPECTED_ERRORS as exc:
         for message in error_texts(exc):
             messages.error(request, message)

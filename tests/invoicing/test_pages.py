@@ -160,7 +160,7 @@ def test_bulk_mark_ready_marks_the_selection(manager_client, billing):
     assert statuses([first, second]) == ["ready", "not_ready"]
 
 
-def test_bulk_mark_ready_refuses_an_nte_failed_item_and_changes_nothing(manager_client, billing):
+def test_bulk_mark_ready_does_what_it_can_and_says_what_it_skipped(manager_client, billing):
     [ok] = billing.approve("8", day=dt.date(2026, 3, 2))
     [failed] = billing.approve("4", day=dt.date(2026, 3, 3))
     ActualBilling.objects.filter(pk=failed.pk).update(
@@ -170,11 +170,39 @@ def test_bulk_mark_ready_refuses_an_nte_failed_item_and_changes_nothing(manager_
     response = manager_client.post(BACKLOG, {"ids": [ok.pk, failed.pk], "action": "ready"})
 
     assert texts(response) == [
-        f"1 item failed its not-to-exceed limit and cannot be marked ready ({failed.pk}): "
-        "raise the limit and re-evaluate, or write it off."
+        "1 item marked ready to invoice.",
+        f"Skipped: 1 item failed its not-to-exceed limit and cannot be marked ready "
+        f"({failed.pk}): raise the limit and re-evaluate, or write it off.",
     ]
-    assert statuses([ok, failed]) == ["not_ready", "not_ready"]
+    assert statuses([ok, failed]) == ["ready", "not_ready"]
     assert "NTE failed" in manager_client.get(BACKLOG).content.decode()
+
+
+def test_bulk_mark_ready_over_everything_the_filters_select(manager_client, billing):
+    """Not only the page: every item the filters select, across pages; rows that cannot
+    change (on a draft) are skipped and reported."""
+    [on_draft] = billing.approve_ready("2", day=dt.date(2026, 3, 2))
+    create_draft(billing)
+    items = [billing.approve("1", day=dt.date(2026, 3, 3))[0] for _ in range(3)]
+    [later] = billing.approve("5", day=dt.date(2026, 3, 20))
+    url = f"{BACKLOG}?date_to=2026-03-10"
+    page = manager_client.get(url).content.decode()
+    assert "All 4 items these filters select:" in page
+
+    response = manager_client.post(url, {"everything": "1", "action": "ready"})
+
+    assert response["Location"] == url
+    assert texts(response) == [
+        "3 items marked ready to invoice.",
+        f"Skipped: 1 item is already on an invoice, written off or cancelled ({on_draft.pk}).",
+    ]
+    assert statuses([*items, on_draft, later]) == [
+        "ready",
+        "ready",
+        "ready",
+        "on_draft",
+        "not_ready",
+    ]
 
 
 def test_bulk_write_off_keeps_the_reason(manager_client, billing):
