@@ -20,7 +20,7 @@ Decisions:
 import csv
 import datetime as dt
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -101,8 +101,24 @@ def export_response(
     return FileResponse(handle, as_attachment=True, filename=name, content_type=FORMATS["xlsx"])
 
 
-def rows_of(queryset: Any, fields: Sequence[str], *, then: Callable[..., Any] | None = None):  # type: ignore[no-untyped-def]
-    """The values of ``fields`` for every row of ``queryset`` (in its order), read in chunks;
-    ``then`` maps each tuple (e.g. to turn a status into its label)."""
-    for row in queryset.values_list(*fields).iterator(chunk_size=CHUNK):
-        yield then(row) if then else row
+def export_queryset(
+    fmt: str,
+    *,
+    filename: str,
+    queryset: Any,
+    columns: Sequence[tuple[str, Any]],
+    display: Mapping[str, Mapping[Any, Any]] | None = None,
+) -> StreamingHttpResponse | FileResponse:
+    """Every row of ``queryset`` (in its order, read in chunks): one column per
+    ``(field, header)``; ``display`` maps a field's stored values to what people read (a
+    status to its label)."""
+    fields = [name for name, _header in columns]
+    maps = [(display or {}).get(name) for name in fields]
+
+    def rows() -> Iterator[list[Any]]:
+        for row in queryset.values_list(*fields).iterator(chunk_size=CHUNK):
+            yield [m.get(v, v) if m else v for m, v in zip(maps, row, strict=True)]
+
+    return export_response(
+        fmt, filename=filename, headers=[header for _name, header in columns], rows=rows()
+    )

@@ -13,7 +13,7 @@ from actuals import queries
 from actuals.forms import ActualFilterForm
 from actuals.models import ActualType, BillingType
 from actuals.views.common import _managed_projects, _require
-from contracts.exports import export_response, requested_format, rows_of
+from contracts.exports import export_queryset, requested_format
 from contracts.models import Project, TransactionClass
 
 
@@ -53,37 +53,29 @@ def project_actuals(request: HttpRequest) -> HttpResponseBase:
 
 def _export(fmt: str, actuals: Any) -> HttpResponseBase:
     """The filtered actuals, newest first, every row (:mod:`contracts.exports`)."""
-    types, classes = dict(ActualType.choices), dict(TransactionClass.choices)
-    billing_types = dict(BillingType.choices)
-    fields = [
-        ("transaction_date", _("Date")),
-        ("actual_type", _("Type")),
-        ("transaction_class", _("Class")),
-        ("project__code", _("Project")),
-        ("customer__name", _("Customer")),
-        ("resource__name", _("Resource")),
-        ("role__name", _("Role")),
-        ("category__name", _("Category")),
-        ("description", _("Description")),
-        ("quantity", _("Quantity")),
-        ("unit_price", _("Price")),
-        ("amount", _("Amount")),
-        ("currency", _("Currency")),
-        ("billing_type", _("Billing type")),
-    ]
-    return export_response(
+    return export_queryset(
         fmt,
         filename="actuals",
-        headers=[label for _field, label in fields],
-        rows=rows_of(
-            actuals,
-            [field for field, _label in fields],
-            then=lambda r: (
-                r[0],
-                types.get(r[1], r[1]),
-                classes.get(r[2], r[2]),
-                *r[3:13],
-                billing_types.get(r[13], r[13]),
-            ),
-        ),
+        queryset=actuals,
+        columns=[
+            ("transaction_date", _("Date")),
+            ("actual_type", _("Type")),
+            ("transaction_class", _("Class")),
+            ("project__code", _("Project")),
+            ("customer__name", _("Customer")),
+            ("resource__name", _("Resource")),
+            ("role__name", _("Role")),
+            ("category__name", _("Category")),
+            ("description", _("Description")),
+            ("quantity", _("Quantity")),
+            ("unit_price", _("Price")),
+            ("amount", _("Amount")),
+            ("currency", _("Currency")),
+            ("billing_type", _("Billing type")),
+        ],
+        display={
+            "actual_type": dict(ActualType.choices),
+            "transaction_class": dict(TransactionClass.choices),
+            "billing_type": dict(BillingType.choices),
+        },
     )

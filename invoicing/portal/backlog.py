@@ -42,7 +42,7 @@ from actuals.services.billing import (
     write_off,
 )
 from contracts.errors import EXPECTED_ERRORS, error_texts
-from contracts.exports import export_response, requested_format, rows_of
+from contracts.exports import export_queryset, requested_format
 from contracts.forms import LookupField
 from contracts.models import Milestone, MilestoneStatus, TransactionClass
 from contracts.queries import contracts_visible_to, milestones_visible_to
@@ -259,30 +259,28 @@ def _contracts_to_invoice(request: HttpRequest) -> Table:
 
 def _export(fmt: str, items: Any) -> HttpResponseBase:
     """The filtered backlog in the page's order, every row (:mod:`contracts.exports`)."""
-    classes, statuses = dict(TransactionClass.choices), dict(BillingStatus.choices)
-    fields = [
-        ("transaction_date", _("Date")),
-        ("contract__number", _("Contract")),
-        ("customer__name", _("Customer")),
-        ("project__code", _("Project")),
-        ("resource__name", _("Resource")),
-        ("transaction_class", _("Class")),
-        ("description", _("Description")),
-        ("quantity", _("Quantity")),
-        ("unit_price", _("Price")),
-        ("amount", _("Amount")),
-        ("currency", _("Currency")),
-        ("billing__status", _("Status")),
-    ]
-    return export_response(
+    return export_queryset(
         fmt,
         filename="backlog",
-        headers=[label for _field, label in fields],
-        rows=rows_of(
-            items,
-            [field for field, _label in fields],
-            then=lambda r: (*r[:5], classes.get(r[5], r[5]), *r[6:11], statuses.get(r[11])),
-        ),
+        queryset=items,
+        columns=[
+            ("transaction_date", _("Date")),
+            ("contract__number", _("Contract")),
+            ("customer__name", _("Customer")),
+            ("project__code", _("Project")),
+            ("resource__name", _("Resource")),
+            ("transaction_class", _("Class")),
+            ("description", _("Description")),
+            ("quantity", _("Quantity")),
+            ("unit_price", _("Price")),
+            ("amount", _("Amount")),
+            ("currency", _("Currency")),
+            ("billing__status", _("Status")),
+        ],
+        display={
+            "transaction_class": dict(TransactionClass.choices),
+            "billing__status": dict(BillingStatus.choices),
+        },
     )
 
 

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from contracts.errors import EXPECTED_ERRORS, error_texts
-from contracts.exports import export_response, requested_format, rows_of
+from contracts.exports import export_queryset, requested_format
 from contracts.numbers import NumberRefused, parse_number
 from contracts.queries import contracts_visible_to
 from contracts.views import Column, table_page
@@ -98,34 +98,25 @@ def _list_page(request: HttpRequest, *, drafts: bool) -> HttpResponseBase:
 
 def _export(fmt: str, invoices: Any) -> HttpResponseBase:
     """The listed invoices in the page's order, every row (:mod:`contracts.exports`)."""
-    statuses = dict(InvoiceStatus.choices)
-    fields = [
-        ("number", _("Number")),
-        ("status", _("Status")),
-        ("is_credit_note", _("Credit note")),
-        ("contract__number", _("Contract")),
-        ("customer__name", _("Customer")),
-        ("invoice_date", _("Invoice date")),
-        ("detail_count", _("Details")),
-        ("net", _("Net")),
-        ("currency", _("Currency")),
-    ]
-    return export_response(
+    return export_queryset(
         fmt,
         filename="invoices",
-        headers=[label for _field, label in fields],
-        rows=rows_of(
-            invoices,
-            [field for field, _label in fields],
-            then=lambda r: (
-                r[0],
-                statuses.get(r[1], r[1]),
-                _("yes") if r[2] else _("no"),
-                *r[3:7],
-                r[7] or Decimal("0.00"),
-                r[8],
-            ),
-        ),
+        queryset=invoices,
+        columns=[
+            ("number", _("Number")),
+            ("status", _("Status")),
+            ("is_credit_note", _("Credit note")),
+            ("contract__number", _("Contract")),
+            ("customer__name", _("Customer")),
+            ("invoice_date", _("Invoice date")),
+            ("detail_count", _("Details")),
+            ("net", _("Net")),
+            ("currency", _("Currency")),
+        ],
+        display={
+            "status": dict(InvoiceStatus.choices),
+            "is_credit_note": {True: _("yes"), False: _("no")},
+        },
     )
 
 
