@@ -38,9 +38,8 @@ from ledger.models import (
     JournalLineStatus,
     LedgerEntry,
     LedgerEntryLine,
-    PostingProfile,
 )
-from ledger.queries import posting_profile_for
+from ledger.queries import PostingProfiles
 from ledger.reports import journal_unbilled_value
 from ledger.services import LedgerError, LineSpec, Side
 
@@ -200,19 +199,9 @@ def _posting(
     return posting
 
 
-class _Profiles:
-    def __init__(self) -> None:
-        self._cache: dict[int, PostingProfile | None] = {}
-
-    def of(self, project: Project) -> PostingProfile | None:
-        if project.pk not in self._cache:
-            self._cache[project.pk] = posting_profile_for(project=project)
-        return self._cache[project.pk]
-
-
-def write_off_account(project: Project, profiles: _Profiles | None = None) -> Account:
+def write_off_account(project: Project, profiles: PostingProfiles | None = None) -> Account:
     """The project's write-off account (its posting profile's), or a clear refusal."""
-    profile = (profiles or _Profiles()).of(project)
+    profile = (profiles or PostingProfiles()).of(project)
     if profile is None or profile.wip_write_off_account is None:
         raise LedgerError(
             _(
@@ -228,7 +217,7 @@ def write_off_account(project: Project, profiles: _Profiles | None = None) -> Ac
 def clear(balances: Sequence[WipBalance], *, kind: str, description: str) -> WipPosting:
     """Take the balances out of WIP: to the account each was accrued from (``invoiced``) or
     to its project's write-off account (``written_off``)."""
-    profiles = _Profiles()
+    profiles = PostingProfiles()
     moves = []
     for b in balances:
         if b.is_zero:
@@ -266,7 +255,7 @@ def accrue(
 ) -> WipPosting:
     """Accrue new items in WIP at ``rate(currency)`` under their projects' posting profiles
     (those whose profile does not accrue T&M revenue are left out)."""
-    profiles = _Profiles()
+    profiles = PostingProfiles()
     moves = []
     for actual in actuals:
         profile = profiles.of(actual.project)

@@ -27,6 +27,19 @@ def posting_profile_for(*, project: Project) -> PostingProfile | None:
     ).first()
 
 
+class PostingProfiles:
+    """:func:`posting_profile_for` per project, looked up once (for one service call over
+    many actuals or details)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, PostingProfile | None] = {}
+
+    def of(self, project: Project) -> PostingProfile | None:
+        if project.pk not in self._cache:
+            self._cache[project.pk] = posting_profile_for(project=project)
+        return self._cache[project.pk]
+
+
 def period_on(*, legal_entity: LegalEntity, on_date: dt.date) -> Period | None:
     """The period of ``legal_entity`` that covers ``on_date`` (open or closed), if any."""
     return (

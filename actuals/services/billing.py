@@ -24,7 +24,7 @@ verb                   move                         who calls it
 =====================  ===========================  ========================================
 
 **Billable** has one meaning: an unbilled sales actual that is not *non-chargeable*
-(:data:`BILLABLE`), copied to ``ActualBilling.billable`` when the item is opened; only a billable
+(:func:`is_billable`), copied to ``ActualBilling.billable`` when the item is opened; only a billable
 item whose not-to-exceed check passed can be ready, on a draft or invoiced (a check constraint).
 
 **Locks.** Every move first locks the contracts it touches, in id order, ``FOR NO KEY UPDATE``
@@ -44,7 +44,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -69,8 +69,14 @@ from contracts.money import round_money
 from ledger.models import PeriodStatus
 from ledger.services import post_entry
 
-#: The one billable predicate: an unbilled sales actual that may go on an invoice.
-BILLABLE = Q(actual_type=ActualType.UNBILLED_SALES) & ~Q(billing_type=BillingType.NON_CHARGEABLE)
+
+def is_billable(actual: Actual) -> bool:
+    """The one billable rule: an unbilled sales actual that may go on an invoice (it is not
+    *non-chargeable*). Applied once, when the item is opened (``ActualBilling.billable``)."""
+    return (
+        actual.actual_type == ActualType.UNBILLED_SALES
+        and actual.billing_type != BillingType.NON_CHARGEABLE
+    )
 
 
 class BillingStateError(StateConflict):
@@ -123,7 +129,7 @@ def open_items(actuals: Sequence[Actual], *, check_limits: bool = True) -> list[
                     contract_line_id=actual.contract_line_id,
                     contract_customer_id=actual.line_customer.contract_customer_id,
                     transaction_date=actual.transaction_date,
-                    billable=actual.billing_type != BillingType.NON_CHARGEABLE,
+                    billable=is_billable(actual),
                     nte_status=check.status,
                     nte_failed_level=check.level,
                     nte_message=check.message,

@@ -22,7 +22,7 @@ from ledger.models import (
     JournalLineStatus,
     PostingProfile,
 )
-from ledger.queries import posting_profile_for
+from ledger.queries import PostingProfiles
 from ledger.services import (
     LedgerError,
     exchange_rate,
@@ -71,18 +71,6 @@ class MissingJournalPosting:
         }
 
 
-class _Profiles:
-    """Posting profiles per project, looked up once."""
-
-    def __init__(self) -> None:
-        self._cache: dict[int, PostingProfile | None] = {}
-
-    def of(self, project: Project) -> PostingProfile | None:
-        if project.pk not in self._cache:
-            self._cache[project.pk] = posting_profile_for(project=project)
-        return self._cache[project.pk]
-
-
 def _unbilled_actuals(invoice: Invoice) -> list[Actual]:
     ids = [
         a
@@ -94,7 +82,7 @@ def _unbilled_actuals(invoice: Invoice) -> list[Actual]:
     return list(Actual.objects.select_related("project").filter(pk__in=ids).order_by("pk"))
 
 
-def _accrues(actual: Actual, profiles: _Profiles) -> bool:
+def _accrues(actual: Actual, profiles: PostingProfiles) -> bool:
     """Did (or will) the journal post this actual into WIP?"""
     if actual.billing_type != BillingType.CHARGEABLE or actual.amount == 0:
         return False  # never journalled (actuals.journal.JOURNALLED)
@@ -103,12 +91,12 @@ def _accrues(actual: Actual, profiles: _Profiles) -> bool:
 
 
 def missing_journal_postings(
-    invoice: Invoice, *, profiles: _Profiles | None = None
+    invoice: Invoice, *, profiles: PostingProfiles | None = None
 ) -> list[MissingJournalPosting]:
     """The T&M actuals on the invoice that accrue revenue and are not accrued yet (in actual id
     order): their integration-journal line is not posted, or, for hours a credit note brought
     back, that credit note is not posted."""
-    profiles = profiles or _Profiles()
+    profiles = profiles or PostingProfiles()
     accruing = [a for a in _unbilled_actuals(invoice) if _accrues(a, profiles)]
     lines = {
         line.source_key: line
@@ -205,7 +193,7 @@ def _customer_profile(invoice: Invoice, projects: Iterable[Project]) -> PostingP
     ).first()
     if default is not None:
         return default
-    profiles = _Profiles()
+    profiles = PostingProfiles()
     for project in sorted(projects, key=lambda p: p.pk):
         profile = profiles.of(project)
         if profile is not None:
@@ -217,7 +205,7 @@ def posting_blockers(invoice: Invoice) -> dict[str, list[str]]:
     """Everything that stops ``invoice`` from being posted now, by field, as sentences that
     say what to fix (empty when it can be posted). Reads only."""
     errors: dict[str, list[str]] = defaultdict(list)
-    profiles = _Profiles()
+    profiles = PostingProfiles()
     missing = missing_journal_postings(invoice, profiles=profiles)
     if missing:
         errors["journal"].append(

@@ -28,6 +28,7 @@ from ledger.models import (
     CustomerTransaction,
     VatCode,
 )
+from ledger.queries import PostingProfiles
 from ledger.services import (
     LineSpec,
     Side,
@@ -40,7 +41,6 @@ from ledger.services import (
 from .blockers import (
     _customer_profile,
     _details,
-    _Profiles,
     _unbilled_actuals,
     posting_blockers,
 )
@@ -116,7 +116,7 @@ def _entry_lines(
     def convert(amount: Decimal) -> Decimal:
         return round_money(amount * rate, accounting_currency)
 
-    profiles = _Profiles()
+    profiles = PostingProfiles()
     totals = invoice_totals(invoice)
     projects = {d.billed_actual.project for d in details if d.billed_actual is not None}
     customer_profile = _customer_profile(invoice, projects)
