@@ -77,21 +77,42 @@ def record_run(
     )
 
 
-def start_run(*, run_date: dt.date, trigger: str, by: Any, now: dt.datetime) -> InvoiceRun:
-    """Record a run and queue its execution (sent when the transaction commits)."""
+def _queue(run: InvoiceRun, now: dt.datetime) -> None:
+    """Queue the run's execution when the transaction commits. A broker that cannot be reached
+    fails the run at once, saying so, instead of the request (the beat task would otherwise
+    find it stalled minutes later)."""
     from invoicing.tasks import execute_invoice_run
 
+    def send() -> None:
+        try:
+            execute_invoice_run.delay(run.pk)
+        except Exception as error:  # any broker or connection error: the run cannot start
+            logger.warning("invoice run %s: not queued: %s", run.pk, error)
+            InvoiceRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+                status=RunStatus.FAILED,
+                finished_at=now,
+                message=_(
+                    "The task queue could not be reached, so the run did not start (%(error)s). "
+                    "Start it again when the queue is back."
+                )
+                % {"error": failure_reason(error)},
+            )
+
+    transaction.on_commit(send)
+
+
+def start_run(*, run_date: dt.date, trigger: str, by: Any, now: dt.datetime) -> InvoiceRun:
+    """Record a run and queue its execution (sent when the transaction commits)."""
     with transaction.atomic():
         run = record_run(run_date=run_date, trigger=trigger, by=by, now=now)
-        execute_invoice_run.delay_on_commit(run.pk)
+        _queue(run, now)
+    run.refresh_from_db()
     return run
 
 
 def retry_run(*, run: InvoiceRun, trigger: str, by: Any, now: dt.datetime) -> InvoiceRun:
     """Start a new run for the date of a failed (or partly failed) run: it bills whatever is
     still due, including the failed contracts' schedule rows."""
-    from invoicing.tasks import execute_invoice_run
-
     with transaction.atomic():
         locked = InvoiceRun.objects.select_for_update(no_key=True).get(pk=run.pk)
         if locked.status not in (RunStatus.FAILED, RunStatus.DONE_WITH_FAILURES):
@@ -102,7 +123,8 @@ def retry_run(*, run: InvoiceRun, trigger: str, by: Any, now: dt.datetime) -> In
         retry = record_run(
             run_date=locked.run_date, trigger=trigger, by=by, now=now, retry_of=locked
         )
-        execute_invoice_run.delay_on_commit(retry.pk)
+        _queue(retry, now)
+    retry.refresh_from_db()
     return retry
 
 

@@ -22,6 +22,7 @@ from invoicing.services import (
     plan_run,
     record_run,
     retry_run,
+    start_run,
 )
 from tests.factories import ProjectFactory
 
@@ -67,6 +68,31 @@ def test_a_run_without_progress_is_marked_failed_and_says_why(scheduled, setting
     # A late batch of the dead run bills nothing: the run is over.
     bill_run_batch(run=run, batch=1, contract_ids=[scheduled.contract.pk], clock=lambda: AT)
     assert not Invoice.objects.exists()
+
+
+def test_a_run_whose_queue_cannot_be_reached_fails_at_once_and_says_why(
+    scheduled, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The broker is what leaves the process: stand-in for it being down."""
+    from kombu.exceptions import OperationalError
+
+    from invoicing.tasks import execute_invoice_run
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
+
+    monkeypatch.setattr(execute_invoice_run, "delay", unreachable)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = start_run(run_date=RUN_DATE, trigger=RunTrigger.API, by=None, now=AT)
+    run.refresh_from_db()
+
+    assert (run.status, run.finished_at, run.message) == (
+        RunStatus.FAILED,
+        AT,
+        "The task queue could not be reached, so the run did not start (Error 111 connecting "
+        "to 127.0.0.1:6399. Connection refused.). Start it again when the queue is back.",
+    )
+    assert Invoice.objects.count() == 0
 
 
 def test_a_failed_run_is_retried_and_bills_what_is_still_due(scheduled):
