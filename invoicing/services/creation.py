@@ -13,9 +13,10 @@ which works in a handful of statements however many items there are:
    ``invoice_one_open_draft``, so items join an open draft where one exists);
 3. **lines**: one per contract line; the claim with where each item goes (its draft and line)
    is copied into a temporary table of the batch, ``billing_work``;
-4. **details**: one per claimed actual or milestone, with the VAT groups defaulted
-   (sales tax group: project → contract → customer; item group: role / category, or the
-   ``MILESTONE_ITEM_SALES_TAX_GROUP`` setting for milestones);
+4. **details**: one per claimed actual or milestone, with the VAT groups of the actual's
+   journal line where it has one, else defaulted (sales tax group: project → contract →
+   customer; item group: role / category, or the ``MILESTONE_ITEM_SALES_TAX_GROUP`` setting
+   for milestones);
 5. **counts** for the run record.
 
 Nothing here reads the clock: the caller passes the dates and the moment.
@@ -30,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from actuals.journal import SOURCE_PREFIX
 from actuals.services import billing
 from actuals.services.billing import CLAIM_TABLE, ClaimScope
 from contracts.models import ItemSalesTaxGroup
@@ -106,7 +108,9 @@ _DETAIL_COLUMNS = """
     description, external_description
 """
 
-#: Each detail insert reports its items and amount per currency. The actuals of a batch are
+#: A T&M actual that has a journal line takes the line's tax groups, else the defaults
+#: (:mod:`invoicing.services.tax_groups`). Each detail insert reports its items and amount per
+#: currency. The actuals of a batch are
 #: looked up one by one on their primary key (``LATERAL … OFFSET 0`` keeps the planner from
 #: flattening it into a merge join, which would read the whole key index from its start for
 #: every batch: a cost that grows with the table, not with the batch).
@@ -118,13 +122,18 @@ INSERT INTO invoicing_invoicedetail ({_DETAIL_COLUMNS})
 SELECT t.invoice_id, t.line_id, a.transaction_class, a.id, NULL, NULL, false,
        a.transaction_date, a.resource_id, a.role_id, a.category_id, a.quantity, a.quantity,
        a.unit_price, a.amount, a.currency, a.billing_type,
-       COALESCE(p.sales_tax_group_id, t.contract_sales_tax_group_id,
-                t.customer_sales_tax_group_id),
-       COALESCE(r.item_sales_tax_group_id, ec.item_sales_tax_group_id),
+       CASE WHEN jl.id IS NULL
+            THEN COALESCE(p.sales_tax_group_id, t.contract_sales_tax_group_id,
+                          t.customer_sales_tax_group_id)
+            ELSE jl.sales_tax_group_id END,
+       CASE WHEN jl.id IS NULL
+            THEN COALESCE(r.item_sales_tax_group_id, ec.item_sales_tax_group_id)
+            ELSE jl.item_sales_tax_group_id END,
        a.description, a.external_description
 FROM billing_work t
 CROSS JOIN LATERAL (SELECT * FROM actuals_actual a WHERE a.id = t.actual_id OFFSET 0) a
 JOIN contracts_project p ON p.id = a.project_id
+LEFT JOIN ledger_journalline jl ON jl.source_key = '{SOURCE_PREFIX}' || a.id
 LEFT JOIN contracts_role r ON r.id = a.role_id
 LEFT JOIN contracts_expensecategory ec ON ec.id = a.category_id
 RETURNING currency, amount

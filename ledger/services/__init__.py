@@ -25,7 +25,15 @@ from .errors import (
     PeriodStateError,
     UnbalancedEntry,
 )
-from .journal import JournalPostResult, post_journal, update_journal_line
+from .journal import (
+    KEEP,
+    JournalEditResult,
+    JournalPostResult,
+    edit_journal_lines,
+    journal_tax_groups_changed,
+    post_journal,
+    update_journal_line,
+)
 from .periods import close_period, create_fiscal_year, reopen_period
 from .posting import (
     LineSpec,
@@ -41,7 +49,9 @@ from .posting import (
 from .settlement import settle_customer_transaction
 
 __all__ = [
+    "KEEP",
     "InvalidAccount",
+    "JournalEditResult",
     "JournalLinePosted",
     "JournalPostResult",
     "JournalPosted",
@@ -57,8 +67,10 @@ __all__ = [
     "UnbalancedEntry",
     "close_period",
     "create_fiscal_year",
+    "edit_journal_lines",
     "exchange_rate",
     "format_number",
+    "journal_tax_groups_changed",
     "load_default_chart",
     "next_number",
     "post_entry",

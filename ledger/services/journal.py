@@ -1,16 +1,18 @@
 """The integration journal: post a journal line by line, edit a draft line."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
+from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
 from contracts.models import ItemSalesTaxGroup, SalesTaxGroup
 from ledger.models import (
+    Dimension,
     DimensionValue,
     Journal,
     JournalLine,
@@ -149,6 +151,143 @@ def post_journal(*, journal: Journal, posted_by: Any, posted_at: dt.datetime) ->
     return JournalPostResult(posted=posted, posted_without_entry=without_entry, failed=failed)
 
 
+class _Keep:
+    """Leave the field as it is (:func:`edit_journal_lines`)."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()
+
+#: Sent inside the editing transaction with ``line_ids`` whose tax groups changed: the
+#: invoicing app (which the ledger may not import) moves them onto the invoices not posted yet.
+journal_tax_groups_changed = Signal()
+
+
+@dataclass(frozen=True)
+class JournalEditResult:
+    """``changed`` draft lines took the edit; ``skipped_posted`` were posted already."""
+
+    changed: int
+    skipped_posted: int
+
+
+def _dimension_values(ids: Sequence[int]) -> dict[int, DimensionValue]:
+    """The dimension values of ``ids``; unknown or inactive ones are refused (400)."""
+    values = {
+        v.pk: v for v in DimensionValue.objects.select_related("dimension").filter(pk__in=ids)
+    }
+    if unknown := [i for i in ids if i not in values]:
+        raise ValidationError(
+            {
+                "dimension_values": [
+                    _("Unknown dimension value: %(ids)s.")
+                    % {"ids": ", ".join(str(i) for i in unknown)}
+                ]
+            }
+        )
+    if inactive := [str(values[i]) for i in ids if not values[i].is_active]:
+        raise ValidationError(
+            {
+                "dimension_values": [
+                    _("Inactive dimension value: %(v)s.") % {"v": ", ".join(inactive)}
+                ]
+            }
+        )
+    return values
+
+
+def _check_vat_pairs(ids: list[int], sales_tax_group: Any, item_sales_tax_group: Any) -> None:
+    """Every pair of tax groups the edit leaves on a line must select a VAT code (a line with
+    one group empty is left for the accountant to finish)."""
+    pairs = {
+        (
+            sales if sales_tax_group is KEEP else getattr(sales_tax_group, "pk", None),
+            item if item_sales_tax_group is KEEP else getattr(item_sales_tax_group, "pk", None),
+        )
+        for sales, item in JournalLine.objects.filter(pk__in=ids)
+        .order_by()
+        .values_list("sales_tax_group_id", "item_sales_tax_group_id")
+        .distinct()
+    }
+    sales_groups = SalesTaxGroup.objects.in_bulk({s for s, _i in pairs if s})
+    item_groups = ItemSalesTaxGroup.objects.in_bulk({i for _s, i in pairs if i})
+    for sales, item in sorted(pairs, key=str):
+        if sales and item:
+            vat_code_for(
+                sales_tax_group=sales_groups[sales], item_sales_tax_group=item_groups[item]
+            )
+
+
+def edit_journal_lines(
+    *,
+    line_ids: Sequence[int],
+    sales_tax_group: SalesTaxGroup | None = KEEP,
+    item_sales_tax_group: ItemSalesTaxGroup | None = KEEP,
+    dimensions: Mapping[int, int | None] | None = None,
+) -> JournalEditResult:
+    """Set what the accountant may change on many draft lines at once (one transaction).
+
+    Each field is left as it is unless given (``KEEP``); ``None`` empties a tax group.
+    ``dimensions`` maps a dimension id to its new value id (``None`` removes the line's value
+    of that dimension; dimensions not named are kept). Posted lines are skipped and counted.
+    Refused, changing nothing (400): an unknown line, an unknown or inactive value, a value
+    that is not of the dimension it is given for, a pair of tax groups that would select no
+    VAT code on some line. Tax-group changes are sent as :data:`journal_tax_groups_changed`
+    in the same transaction, so an invoice not yet posted carries the journal's groups
+    (DOMAIN.md §5 VAT: "the accountant may change either group on a journal line").
+    """
+    wanted = sorted(set(line_ids))
+    dimensions = dict(dimensions or {})
+    values = _dimension_values([v for v in dimensions.values() if v is not None])
+    if wrong := [
+        str(values[v])
+        for d, v in dimensions.items()
+        if v is not None and values[v].dimension_id != d
+    ]:
+        raise ValidationError(
+            {
+                "dimension_values": [
+                    _("Not a value of the dimension it was given for: %(v)s.")
+                    % {"v": ", ".join(wrong)}
+                ]
+            }
+        )
+    with transaction.atomic():
+        status = dict(
+            JournalLine.objects.select_for_update()
+            .filter(pk__in=wanted)
+            .order_by("pk")
+            .values_list("pk", "status")
+        )
+        if unknown := [i for i in wanted if i not in status]:
+            raise ValidationError(
+                _("Unknown journal lines: %(ids)s.") % {"ids": ", ".join(map(str, unknown))}
+            )
+        ids = [i for i in wanted if status[i] == JournalLineStatus.DRAFT]
+        groups = {
+            name: value
+            for name, value in (
+                ("sales_tax_group", sales_tax_group),
+                ("item_sales_tax_group", item_sales_tax_group),
+            )
+            if value is not KEEP
+        }
+        if groups and ids:
+            _check_vat_pairs(ids, sales_tax_group, item_sales_tax_group)
+            JournalLine.objects.filter(pk__in=ids).update(**groups)
+            journal_tax_groups_changed.send(sender=JournalLine, line_ids=ids)
+        for dimension_id, value_id in dimensions.items():
+            JournalLineDimension.objects.filter(line__in=ids, dimension_id=dimension_id).delete()
+            if value_id is not None:
+                JournalLineDimension.objects.bulk_create(
+                    JournalLineDimension(line_id=i, dimension_id=dimension_id, value_id=value_id)
+                    for i in ids
+                )
+    return JournalEditResult(changed=len(ids), skipped_posted=len(wanted) - len(ids))
+
+
 def update_journal_line(
     *,
     line: JournalLine,
@@ -156,52 +295,29 @@ def update_journal_line(
     item_sales_tax_group: ItemSalesTaxGroup | None,
     dimension_values: Sequence[DimensionValue | int],
 ) -> JournalLine:
-    """Change what the accountant may change on a draft line: the tax groups and dimensions.
+    """Set one draft line's tax groups and its whole set of dimension values.
 
     Refused for a posted line (409), for an unknown or inactive dimension value, two values of
     one dimension, and a pair of tax groups that selects no VAT code (400); nothing changes.
     """
+    ids = [v.pk if isinstance(v, DimensionValue) else int(v) for v in dimension_values]
+    values = _dimension_values(ids)
+    chosen = {values[i].dimension_id: i for i in ids}
+    if len(chosen) != len(ids):
+        raise ValidationError({"dimension_values": [_("Choose at most one value per dimension.")]})
     with transaction.atomic():
-        locked = JournalLine.objects.select_for_update().get(pk=line.pk)
-        if locked.status == JournalLineStatus.POSTED:
+        result = edit_journal_lines(
+            line_ids=[line.pk],
+            sales_tax_group=sales_tax_group,
+            item_sales_tax_group=item_sales_tax_group,
+            dimensions={
+                **dict.fromkeys(Dimension.objects.values_list("pk", flat=True)),
+                **chosen,
+            },
+        )
+        if result.skipped_posted:
             raise JournalLinePosted(
                 _("Journal line %(k)s is posted and can no longer be changed.")
-                % {"k": locked.source_key}
+                % {"k": line.source_key}
             )
-        ids = [v.pk if isinstance(v, DimensionValue) else int(v) for v in dimension_values]
-        values = {v.pk: v for v in DimensionValue.objects.filter(pk__in=ids)}
-        unknown = [i for i in ids if i not in values]
-        if unknown:
-            raise ValidationError(
-                {
-                    "dimension_values": [
-                        _("Unknown dimension value: %(ids)s.")
-                        % {"ids": ", ".join(str(i) for i in unknown)}
-                    ]
-                }
-            )
-        inactive = [str(values[i]) for i in ids if not values[i].is_active]
-        if inactive:
-            raise ValidationError(
-                {
-                    "dimension_values": [
-                        _("Inactive dimension value: %(v)s.") % {"v": ", ".join(inactive)}
-                    ]
-                }
-            )
-        dimension_ids = [values[i].dimension_id for i in ids]
-        if len(dimension_ids) != len(set(dimension_ids)):
-            raise ValidationError(
-                {"dimension_values": [_("Choose at most one value per dimension.")]}
-            )
-        if sales_tax_group is not None and item_sales_tax_group is not None:
-            vat_code_for(sales_tax_group=sales_tax_group, item_sales_tax_group=item_sales_tax_group)
-        locked.sales_tax_group = sales_tax_group
-        locked.item_sales_tax_group = item_sales_tax_group
-        locked.save(update_fields=["sales_tax_group", "item_sales_tax_group"])
-        JournalLineDimension.objects.filter(line=locked).delete()
-        JournalLineDimension.objects.bulk_create(
-            JournalLineDimension(line=locked, dimension_id=values[i].dimension_id, value=values[i])
-            for i in ids
-        )
-    return locked
+    return JournalLine.objects.get(pk=line.pk)
