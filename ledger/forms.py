@@ -4,53 +4,138 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.db.models import Q, QuerySet
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from contracts.models import ItemSalesTaxGroup, LegalEntity, SalesTaxGroup
+from contracts.forms import ListFilterForm, LookupField
+from contracts.models import ItemSalesTaxGroup, LegalEntity, Project, SalesTaxGroup
 
-from .models import Dimension, DimensionValue, JournalLine
+from .models import Dimension, DimensionValue, JournalLineKind, JournalLineStatus
 
 
-class JournalLineForm(forms.Form):
-    """A draft line's tax groups and one value per dimension (inline on the journal page)."""
+class JournalLineFilterForm(ListFilterForm):
+    """The journal page's filters: text, project (typed, with suggestions), kind, status,
+    error."""
 
-    sales_tax_group = forms.ModelChoiceField(
-        SalesTaxGroup.objects.order_by("code"), required=False, label=_("Sales tax group")
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Description or source")}),
     )
-    item_sales_tax_group = forms.ModelChoiceField(
-        ItemSalesTaxGroup.objects.order_by("code"), required=False, label=_("Item sales tax group")
+    project = LookupField(
+        label=_("Project"),
+        required=False,
+        key="code",
+        search=("name",),
+        suggest_url=reverse_lazy("ledger:suggest", args=["project"]),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("All kinds")), *JournalLineKind.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *JournalLineStatus.choices],
+    )
+    error = forms.ChoiceField(
+        label=_("Error"),
+        required=False,
+        choices=[("", _("With or without")), ("yes", _("With an error")), ("no", _("Without"))],
     )
 
-    def __init__(
-        self, *args: Any, line: JournalLine, dimensions: list[Dimension], **kwargs: Any
-    ) -> None:
-        current = {v.dimension_id: v.pk for v in line.dimension_values.all()}
-        initial = {
-            "sales_tax_group": line.sales_tax_group_id,
-            "item_sales_tax_group": line.item_sales_tax_group_id,
-            **{f"dimension_{d.code}": current.get(d.pk) for d in dimensions},
-        }
-        kwargs["initial"] = initial
-        kwargs["prefix"] = f"line-{line.pk}"
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.line = line
+        project = self.fields["project"]
+        assert isinstance(project, LookupField)
+        project.queryset = Project.objects.all()
+
+    def apply(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if text := self.value("q"):
+            text = text.strip()
+            queryset = queryset.filter(
+                Q(description__icontains=text) | Q(source_key__istartswith=text)
+            )
+        if project := self.value("project"):
+            queryset = queryset.filter(project=project)
+        if kind := self.value("kind"):
+            queryset = queryset.filter(kind=kind)
+        if status := self.value("status"):
+            queryset = queryset.filter(status=status)
+        if (error := self.value("error")) == "yes":
+            queryset = queryset.exclude(error_reason="")
+        elif error == "no":
+            queryset = queryset.filter(error_reason="")
+        return queryset
+
+
+#: The choice that leaves a field of the selected lines as it is, and the one that empties it.
+KEEP_CHOICE, EMPTY_CHOICE = "keep", "empty"
+
+
+class JournalBulkEditForm(forms.Form):
+    """Tax groups and dimension values for the ticked draft lines, or for every line the
+    filters select (``everything``). Each field defaults to *keep as it is*."""
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    everything = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, dimensions: list[Dimension], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        ids = self.fields["ids"]
+        assert isinstance(ids, forms.TypedMultipleChoiceField)
+        ids.valid_value = lambda value: str(value).isdigit()  # type: ignore[method-assign]
+        keep = [(KEEP_CHOICE, _("Keep as it is")), (EMPTY_CHOICE, _("Empty"))]
+        self.fields["sales_tax_group"] = forms.ChoiceField(
+            label=_("Sales tax group"),
+            required=False,
+            initial=KEEP_CHOICE,
+            choices=keep
+            + [(str(g.pk), f"{g.code} · {g.name}") for g in SalesTaxGroup.objects.order_by("code")],
+        )
+        self.fields["item_sales_tax_group"] = forms.ChoiceField(
+            label=_("Item sales tax group"),
+            required=False,
+            initial=KEEP_CHOICE,
+            choices=keep
+            + [
+                (str(g.pk), f"{g.code} · {g.name}")
+                for g in ItemSalesTaxGroup.objects.order_by("code")
+            ],
+        )
         self.dimensions = dimensions
+        values = DimensionValue.objects.filter(is_active=True).order_by("code")
         for d in dimensions:
-            self.fields[f"dimension_{d.code}"] = forms.ModelChoiceField(
-                DimensionValue.objects.filter(dimension=d, is_active=True).order_by("code"),
-                required=False,
+            self.fields[f"dimension_{d.pk}"] = forms.ChoiceField(
                 label=d.name,
+                required=False,
+                initial=KEEP_CHOICE,
+                choices=keep
+                + [(str(v.pk), f"{v.code} · {v.name}") for v in values if v.dimension_id == d.pk],
             )
 
-    def dimension_fields(self) -> list[forms.BoundField]:
-        return [self[f"dimension_{d.code}"] for d in self.dimensions]
-
-    def dimension_values(self) -> list[DimensionValue]:
-        return [
-            v
+    def changes(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`ledger.services.edit_journal_lines` (what to set); a
+        field left out of the request keeps its value."""
+        data = {name: value or KEEP_CHOICE for name, value in self.cleaned_data.items()}
+        changes: dict[str, Any] = {}
+        for name, model in (
+            ("sales_tax_group", SalesTaxGroup),
+            ("item_sales_tax_group", ItemSalesTaxGroup),
+        ):
+            if data[name] == EMPTY_CHOICE:
+                changes[name] = None
+            elif data[name] != KEEP_CHOICE:
+                changes[name] = model.objects.get(pk=int(data[name]))
+        changes["dimensions"] = {
+            d.pk: None
+            if data[f"dimension_{d.pk}"] == EMPTY_CHOICE
+            else int(data[f"dimension_{d.pk}"])
             for d in self.dimensions
-            if (v := self.cleaned_data.get(f"dimension_{d.code}")) is not None
-        ]
+            if data[f"dimension_{d.pk}"] != KEEP_CHOICE
+        }
+        return changes
 
 
 class LegalEntityDateForm(forms.Form):

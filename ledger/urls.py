@@ -2,14 +2,14 @@
 
 from django.urls import path
 
-from ledger import views
+from ledger import journal_views, views
 
 app_name = "ledger"
 urlpatterns = [
-    path("journals/", views.journal_list, name="journal-list"),
-    path("journals/<int:pk>/", views.journal_detail, name="journal-detail"),
-    path("journals/<int:pk>/post/", views.journal_post, name="journal-post"),
-    path("journal-lines/<int:pk>/", views.journal_line_update, name="journal-line-update"),
+    path("journals/", journal_views.journal_list, name="journal-list"),
+    path("journals/<int:pk>/", journal_views.journal_detail, name="journal-detail"),
+    path("journals/<int:pk>/post/", journal_views.journal_post, name="journal-post"),
+    path("suggest/<slug:name>/", journal_views.suggest, name="suggest"),
     path("periods/", views.period_list, name="period-list"),
     path("periods/<int:pk>/close/", views.period_close, name="period-close"),
     path("periods/<int:pk>/reopen/", views.period_reopen, name="period-reopen"),

@@ -12,7 +12,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,16 +25,13 @@ from contracts.models import Customer, LegalEntity
 from contracts.views import Column, table_page
 
 from . import services
-from .forms import DateRangeForm, JournalLineForm, LegalEntityDateForm, default_range
+from .forms import DateRangeForm, LegalEntityDateForm, default_range
 from .models import (
     Account,
-    Dimension,
     FiscalYear,
-    JournalLine,
-    JournalLineStatus,
     Period,
 )
-from .queries import journals_with_totals, open_customer_transactions
+from .queries import open_customer_transactions
 from .receivables import (
     BUCKETS,
     aging_report,
@@ -63,96 +59,6 @@ def _entity_and_date(
         legal_entity = form.cleaned_data["legal_entity"]
         on_date = form.cleaned_data["date"] or on_date
     return form, legal_entity, on_date
-
-
-# --- journals -------------------------------------------------------------------------------
-
-
-@login_required
-@_perm("view_journal")
-def journal_list(request: HttpRequest) -> HttpResponse:
-    journals = journals_with_totals().order_by("status", "-journal_date", "-pk")
-    return render(request, "ledger/journal_list.html", {"journals": journals})
-
-
-def _journal_context(journal_pk: int, bound: JournalLineForm | None = None) -> dict[str, Any]:
-    journal = get_object_or_404(journals_with_totals(), pk=journal_pk)
-    dimensions = list(Dimension.objects.order_by("code"))
-    lines = list(
-        JournalLine.objects.filter(journal=journal)
-        .select_related("project", "customer", "sales_tax_group", "item_sales_tax_group", "entry")
-        .prefetch_related(Prefetch("dimension_values"))
-        .order_by("line_date", "pk")
-    )
-    rows = []
-    for line in lines:
-        form = None
-        if line.status == JournalLineStatus.DRAFT:
-            form = (
-                bound
-                if bound is not None and bound.line.pk == line.pk
-                else JournalLineForm(line=line, dimensions=dimensions)
-            )
-        rows.append({"line": line, "form": form})
-    return {"journal": journal, "rows": rows, "dimensions": dimensions}
-
-
-@login_required
-@_perm("view_journal")
-def journal_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "ledger/journal_detail.html", _journal_context(pk))
-
-
-@login_required
-@_perm("change_journalline")
-@require_POST
-def journal_line_update(request: HttpRequest, pk: int) -> HttpResponse:
-    line = get_object_or_404(JournalLine, pk=pk)
-    dimensions = list(Dimension.objects.order_by("code"))
-    form = JournalLineForm(request.POST, line=line, dimensions=dimensions)
-    if form.is_valid():
-        try:
-            services.update_journal_line(
-                line=line,
-                sales_tax_group=form.cleaned_data["sales_tax_group"],
-                item_sales_tax_group=form.cleaned_data["item_sales_tax_group"],
-                dimension_values=form.dimension_values(),
-            )
-        except services.LedgerStateError as exc:
-            messages.error(request, str(exc))
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                target = field if field in form.fields else None
-                for error in errors:
-                    form.add_error(target, error)
-        else:
-            messages.success(request, _("Line %(k)s saved.") % {"k": line.source_key})
-            return redirect("ledger:journal-detail", pk=line.journal_id)
-    if form.errors:
-        context = _journal_context(line.journal_id, bound=form)
-        return render(request, "ledger/journal_detail.html", context, status=400)
-    return redirect("ledger:journal-detail", pk=line.journal_id)
-
-
-@login_required
-@_perm("post_journal")
-@require_POST
-def journal_post(request: HttpRequest, pk: int) -> HttpResponse:
-    journal = get_object_or_404(journals_with_totals(), pk=pk)
-    try:
-        result = services.post_journal(
-            journal=journal, posted_by=request.user, posted_at=timezone.now()
-        )
-    except services.LedgerStateError as exc:
-        messages.error(request, str(exc))
-    else:
-        text = _("%(posted)d lines posted, %(none)d with nothing to post, %(failed)d failed.") % {
-            "posted": result.posted,
-            "none": result.posted_without_entry,
-            "failed": result.failed,
-        }
-        (messages.warning if result.failed else messages.success)(request, text)
-    return redirect("ledger:journal-detail", pk=journal.pk)
 
 
 # --- periods --------------------------------------------------------------------------------

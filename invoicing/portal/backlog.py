@@ -339,7 +339,7 @@ def suggest(request: HttpRequest, name: str) -> HttpResponse:
         raise Http404
     return render(
         request,
-        "invoicing/includes/suggestions.html",
+        "includes/suggestions.html",
         {"options": field.suggestions(request.GET.get(name, ""))},
     )
 

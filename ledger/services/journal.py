@@ -3,6 +3,7 @@
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from contracts.models import ItemSalesTaxGroup, SalesTaxGroup
 from ledger.models import (
+    Account,
     Dimension,
     DimensionValue,
     Journal,
@@ -21,6 +23,7 @@ from ledger.models import (
     JournalLineStatus,
     JournalStatus,
     LedgerEntry,
+    PostingProfile,
 )
 from ledger.queries import posting_profile_for
 
@@ -45,6 +48,25 @@ class JournalPostResult:
     failed: int
 
 
+def journal_line_accounts(
+    *, kind: str, amount: Decimal, profile: PostingProfile
+) -> tuple[Account, Account] | None:
+    """The (debit, credit) accounts a journal line of ``kind`` and signed ``amount`` posts to
+    under ``profile`` (DOMAIN.md §6; a reversal mirrors); ``None``: nothing to post (T&M
+    unbilled sales under a profile that does not accrue revenue)."""
+    if kind == JournalLineKind.TIME_COST:
+        debit, credit = profile.project_cost_account, profile.payroll_allocation_account
+    elif kind == JournalLineKind.EXPENSE_COST:
+        debit, credit = profile.project_cost_account, profile.expense_offset_account
+    elif kind == JournalLineKind.TM_UNBILLED_SALES:
+        if not profile.accrue_tm_revenue:
+            return None
+        debit, credit = profile.wip_sales_value_account, profile.accrued_revenue_account
+    else:  # pragma: no cover - the check constraint admits no other kind
+        raise LedgerError(_("Unknown line kind %(k)s.") % {"k": kind}, field="kind")
+    return (credit, debit) if amount < 0 else (debit, credit)
+
+
 def _journal_line_entry(
     *, line: JournalLine, posted_by: Any, posted_at: dt.datetime
 ) -> LedgerEntry | None:
@@ -65,18 +87,10 @@ def _journal_line_entry(
             % {"pp": profile.code},
             field="project",
         )
-    if line.kind == JournalLineKind.TIME_COST:
-        debit, credit = profile.project_cost_account, profile.payroll_allocation_account
-    elif line.kind == JournalLineKind.EXPENSE_COST:
-        debit, credit = profile.project_cost_account, profile.expense_offset_account
-    elif line.kind == JournalLineKind.TM_UNBILLED_SALES:
-        if not profile.accrue_tm_revenue:
-            return None
-        debit, credit = profile.wip_sales_value_account, profile.accrued_revenue_account
-    else:  # pragma: no cover - the check constraint admits no other kind
-        raise LedgerError(_("Unknown line kind %(k)s.") % {"k": line.kind}, field="kind")
-    if line.amount < 0:  # a reversal posts the mirror image
-        debit, credit = credit, debit
+    accounts = journal_line_accounts(kind=line.kind, amount=line.amount, profile=profile)
+    if accounts is None:
+        return None
+    debit, credit = accounts
     amount = abs(line.amount)
     accounting = abs(line.accounting_amount) if line.accounting_amount is not None else None
     dimensions = tuple(line.dimension_values.all())

@@ -86,40 +86,102 @@ def test_post_button_posts_the_journal_and_the_trial_balance_shows_it(client, ac
     assert [(r.subledger, r.ledger) for r in rows] == [(Decimal("1600.00"), Decimal("1600.00"))]
 
 
-def test_inline_edit_saves_tax_groups_and_dimensions(client, accountant, journal):
-    line = journal.lines.order_by("pk").first()
+def _edit(client, journal, data, query=""):
+    url = reverse("ledger:journal-detail", args=[journal.pk]) + query
+    return client.post(url, {"sales_tax_group": "keep", "item_sales_tax_group": "keep", **data})
+
+
+def test_bulk_edit_of_ticked_lines_sets_tax_groups_and_dimensions(client, accountant, journal):
+    line, other = journal.lines.order_by("pk")
     value = DimensionValueFactory(dimension__code="DEPARTMENT", code="CONS")
     domestic = SalesTaxGroup.objects.get(code="DOMESTIC")
     client.force_login(accountant)
 
-    response = client.post(
-        reverse("ledger:journal-line-update", args=[line.pk]),
+    response = _edit(
+        client,
+        journal,
         {
-            f"line-{line.pk}-sales_tax_group": domestic.pk,
-            f"line-{line.pk}-item_sales_tax_group": "",
-            f"line-{line.pk}-dimension_DEPARTMENT": value.pk,
+            "ids": [line.pk],
+            "sales_tax_group": domestic.pk,
+            "item_sales_tax_group": "empty",
+            f"dimension_{value.dimension_id}": value.pk,
         },
     )
 
     assert response.status_code == 302
     line.refresh_from_db()
-    assert line.sales_tax_group == domestic
+    assert (line.sales_tax_group, line.item_sales_tax_group) == (domestic, None)
     assert list(line.dimension_values.all()) == [value]
+    other.refresh_from_db()
+    assert (other.sales_tax_group, other.dimension_values.count()) == (None, 0)
 
 
-def test_inline_edit_with_an_unknown_dimension_value_shows_the_error(client, accountant, journal):
-    line = journal.lines.order_by("pk").first()
-    DimensionValueFactory(dimension__code="DEPARTMENT", code="CONS")
+def test_bulk_edit_over_the_filter_skips_posted_lines_and_says_so(client, accountant, journal):
+    JournalLineFactory(
+        journal=journal,
+        kind="tm_unbilled_sales",
+        status=JournalLineStatus.POSTED,
+        posted_at=dt.datetime(2026, 3, 6, tzinfo=dt.UTC),
+    )
+    domestic = SalesTaxGroup.objects.get(code="DOMESTIC")
     client.force_login(accountant)
 
-    response = client.post(
-        reverse("ledger:journal-line-update", args=[line.pk]),
-        {f"line-{line.pk}-dimension_DEPARTMENT": 999999},
+    response = _edit(
+        client,
+        journal,
+        {"everything": "1", "sales_tax_group": domestic.pk},
+        query="?kind=tm_unbilled_sales",
     )
 
-    assert response.status_code == 400
-    assert "Select a valid choice" in response.content.decode()
+    page = client.get(response.url).content.decode()
+    assert "1 line changed." in page
+    assert "1 line skipped: it is posted and can no longer change." in page
+    assert list(journal.lines.order_by("pk").values_list("kind", "sales_tax_group")) == [
+        ("time_cost", None),
+        ("tm_unbilled_sales", domestic.pk),
+        ("tm_unbilled_sales", None),
+    ]
+
+
+def test_bulk_edit_with_an_unknown_value_changes_nothing(client, accountant, journal):
+    line = journal.lines.order_by("pk").first()
+    value = DimensionValueFactory(dimension__code="DEPARTMENT", code="CONS")
+    client.force_login(accountant)
+
+    response = _edit(client, journal, {"ids": [line.pk], f"dimension_{value.dimension_id}": 999999})
+
+    assert (
+        "Department: Select a valid choice. 999999 is not one of the available choices."
+        in client.get(response.url).content.decode()
+    )
     assert line.dimension_values.count() == 0
+
+
+def test_journal_page_filters_pages_and_shows_accounts_and_totals(client, accountant, journal):
+    for _ in range(60):
+        JournalLineFactory(journal=journal, amount=Decimal("10.00"))
+    client.force_login(accountant)
+    url = reverse("ledger:journal-detail", args=[journal.pk])
+
+    first = client.get(url + "?kind=time_cost&sort=amount")
+    second = client.get(url + "?kind=time_cost&sort=amount&page=2")
+
+    assert first.context["table"].count == 61
+    assert [r["line"].amount for r in first.context["rows"]][:2] == [
+        Decimal("10.00"),
+        Decimal("10.00"),
+    ]
+    assert len(first.context["rows"]) == 50 and len(second.context["rows"]) == 11
+    assert [(s["currency"], s["count"], s["amount"]) for s in first.context["journal_sums"]] == [
+        ("EUR", 62, Decimal("3000.00"))
+    ]
+    assert [(s["count"], s["amount"]) for s in first.context["selected_sums"]] == [
+        (61, Decimal("1400.00"))
+    ]
+    # page 2: ten lines of 10.00 and the one of 800.00
+    assert [s["amount"] for s in second.context["page_sums"]] == [Decimal("900.00")]
+    last = second.context["rows"][-1]
+    assert [a.code for a in last["accounts"]] == ["7000", "4990"]
 
 
 def test_close_and_reopen_a_period_from_the_page(client, accountant, legal_entity):
