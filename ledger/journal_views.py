@@ -65,7 +65,7 @@ def _perm(codename: str) -> Any:
     return permission_required(f"ledger.{codename}", raise_exception=True)
 
 
-def _sums(lines: QuerySet[JournalLine]) -> list[dict[str, Any]]:
+def _sums(lines: QuerySet[JournalLine]) -> list[Any]:
     """Lines and amount per currency (one aggregate)."""
     return list(
         lines.order_by("currency")
@@ -88,7 +88,7 @@ def journal_list(request: HttpRequest) -> HttpResponse:
     return render(request, "ledger/journal_list.html", {"journals": journals})
 
 
-def _export(fmt: str, lines: QuerySet[JournalLine]) -> HttpResponseBase:
+def _export(fmt: str, lines: Any) -> HttpResponseBase:
     return export_queryset(
         fmt,
         filename="journal-lines",
@@ -139,7 +139,7 @@ def _rows(ids: list[int]) -> list[dict[str, Any]]:
 @login_required
 @_perm("view_journal")
 def journal_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
-    journal = get_object_or_404(journals_with_totals(), pk=pk)
+    journal: Any = get_object_or_404(journals_with_totals(), pk=pk)
     if request.method == "POST":
         return _bulk_edit(request, journal.pk)
     form = JournalLineFilterForm(request.GET or None)
@@ -188,7 +188,7 @@ def _bulk_edit(request: HttpRequest, journal_pk: int) -> HttpResponse:
         for name, errors in form.errors.items():
             label = form.fields[name].label if name in form.fields else ""
             for error in errors:
-                messages.error(request, f"{label}: {error}" if label else error)
+                messages.error(request, f"{label}: {error}" if label else str(error))
         return redirect(back)
     lines = JournalLine.objects.filter(journal_id=journal_pk)
     if form.cleaned_data["everything"]:
