@@ -45,7 +45,7 @@ only what it really inserted. Running the import again creates nothing new.
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -64,13 +64,14 @@ from ledger.models import (
     DefaultDimension,
     Journal,
     JournalGrouping,
+    JournalJob,
     JournalLine,
     JournalLineDimension,
     JournalLineKind,
     JournalLineStatus,
     JournalStatus,
 )
-from ledger.services import MissingExchangeRate, exchange_rate
+from ledger.services import MissingExchangeRate, exchange_rate, run_journal_job
 
 SOURCE_PREFIX = "actual:"
 BATCH_SIZE = 2000
@@ -393,11 +394,16 @@ def _written_off(actual_ids: Sequence[int]) -> set[int]:
 
 
 def import_actuals(
-    *, now: dt.datetime, grouping: str | None = None, batch_size: int = BATCH_SIZE
+    *,
+    now: dt.datetime,
+    grouping: str | None = None,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Journal every actual that should reach the ledger and is not journalled yet (see the
     module docstring); idempotent and safe to run twice at once. ``now`` stamps new journals;
-    ``grouping`` (``"day"`` / ``"month"``) defaults to ``settings.JOURNAL_GROUPING``."""
+    ``grouping`` (``"day"`` / ``"month"``) defaults to ``settings.JOURNAL_GROUPING``;
+    ``progress(lines, 0)`` is called after every batch."""
     grouping = grouping or journal_grouping()
     if grouping not in JournalGrouping.values:
         raise ValidationError(
@@ -427,4 +433,18 @@ def import_actuals(
         total += count
         journals |= used
         created |= new
+        if progress is not None:
+            progress(total, 0)
     return ImportResult(lines=total, journals=len(journals), journals_created=len(created))
+
+
+def run_import_job(*, job_id: int, clock: Callable[[], dt.datetime]) -> JournalJob | None:
+    """The import as a background job (:func:`ledger.services.run_journal_job`): ``total`` is
+    the number of actuals waiting when it starts (a few may turn out to have nothing to
+    journal)."""
+
+    def work(job: JournalJob, progress: Callable[[int, int], None]) -> tuple[int, int]:
+        JournalJob.objects.filter(pk=job.pk).update(total=pending_actuals().count())
+        return import_actuals(now=clock(), progress=progress).lines, 0
+
+    return run_journal_job(job_id=job_id, work=work, clock=clock)

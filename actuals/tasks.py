@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from actuals.journal import import_actuals
+from actuals.journal import import_actuals, run_import_job
 from actuals.services.billing import reevaluate_nte
 from contracts.models import Contract
 
@@ -25,3 +25,10 @@ def import_actuals_to_journal() -> dict[str, int]:
         "journals": result.journals,
         "journals_created": result.journals_created,
     }
+
+
+@shared_task
+def import_journal_job(job_id: int) -> int:
+    """Import approved actuals for an *import* job recorded by the journals page."""
+    run_import_job(job_id=job_id, clock=timezone.now)
+    return job_id

@@ -242,7 +242,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "invoicing.tasks.nightly_invoice_run",
         "schedule": crontab(hour=INVOICE_RUN_HOUR, minute=INVOICE_RUN_MINUTE),
     },
-    # Runs and posting batches whose worker died are marked failed, with the reason.
+    # Runs, posting batches and journal jobs whose worker died are marked failed, with the reason.
     "fail-stalled-jobs": {
         "task": "invoicing.tasks.fail_stalled_jobs",
         "schedule": crontab(minute="*/5"),

@@ -69,15 +69,25 @@ def bill_invoice_run_batch(run_id: int, batch: int, contract_ids: list[int]) -> 
 
 @shared_task(name="invoicing.tasks.fail_stalled_jobs")
 def fail_stalled_jobs() -> dict[str, list[int]]:
-    """Mark runs and posting batches whose worker stopped as failed, with the reason."""
+    """Mark runs, posting batches and journal jobs whose worker stopped as failed, with the
+    reason."""
     from django.utils import timezone
+    from django.utils.translation import gettext as _
 
     from invoicing.services import fail_stalled_posting_batches, fail_stalled_runs
+    from invoicing.services.progress import fail_stalled
+    from ledger.models import JournalJob
 
     now = timezone.now()
     return {
         "runs": fail_stalled_runs(now=now),
         "posting_batches": fail_stalled_posting_batches(now=now),
+        "journal_jobs": fail_stalled(
+            JournalJob.objects.all(),
+            now=now,
+            what="journal job",
+            progress=_("%(done)d of %(total)d done"),
+        ),
     }
 
 

@@ -38,8 +38,18 @@ from contracts.views import Column, table_page
 
 from . import services
 from .forms import JournalBulkEditForm, JournalLineFilterForm
-from .models import Dimension, JournalLine, JournalLineKind, JournalLineStatus
+from .models import (
+    Dimension,
+    JobStatus,
+    JournalJob,
+    JournalJobKind,
+    JournalLine,
+    JournalLineKind,
+    JournalLineStatus,
+    JournalStatus,
+)
 from .queries import PostingProfiles, journals_with_totals
+from .tasks import post_journal_job
 
 PAGE_SIZE = 50
 
@@ -248,18 +258,41 @@ def suggest(request: HttpRequest, name: str) -> HttpResponse:
 @_perm("post_journal")
 @require_POST
 def journal_post(request: HttpRequest, pk: int) -> HttpResponse:
-    journal = get_object_or_404(journals_with_totals(), pk=pk)
-    try:
-        result = services.post_journal(
-            journal=journal, posted_by=request.user, posted_at=timezone.now()
-        )
-    except services.LedgerStateError as exc:
-        messages.error(request, str(exc))
+    """*Post journal*: a background job posts the draft lines; its page shows the progress."""
+    journal: Any = get_object_or_404(journals_with_totals(), pk=pk)
+    if journal.status == JournalStatus.POSTED:
+        messages.error(request, _("This journal is already posted."))
+        return redirect("ledger:journal-detail", pk=journal.pk)
+    job, started = services.start_journal_job(
+        kind=JournalJobKind.POST,
+        task=post_journal_job,
+        journal=journal,
+        total=journal.draft_count,
+        by=request.user,
+        now=timezone.now(),
+    )
+    if started:
+        messages.success(request, _("Posting the journal in the background."))
     else:
-        text = _("%(posted)d lines posted, %(none)d with nothing to post, %(failed)d failed.") % {
-            "posted": result.posted,
-            "none": result.posted_without_entry,
-            "failed": result.failed,
-        }
-        (messages.warning if result.failed else messages.success)(request, text)
-    return redirect("ledger:journal-detail", pk=journal.pk)
+        messages.info(request, _("This journal is being posted already: this is its progress."))
+    return redirect("ledger:job-detail", pk=job.pk)
+
+
+#: Seconds between reloads of a running job's page.
+REFRESH_SECONDS = 3
+
+
+@login_required
+@_perm("view_journal")
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A journal job's progress (reloading itself while it runs) and outcome."""
+    job = get_object_or_404(JournalJob.objects.select_related("journal", "started_by"), pk=pk)
+    return render(
+        request,
+        "ledger/job_detail.html",
+        {
+            "job": job,
+            "running": job.status == JobStatus.RUNNING,
+            "refresh_seconds": REFRESH_SECONDS,
+        },
+    )

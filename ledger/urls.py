@@ -9,6 +9,7 @@ urlpatterns = [
     path("journals/", journal_views.journal_list, name="journal-list"),
     path("journals/<int:pk>/", journal_views.journal_detail, name="journal-detail"),
     path("journals/<int:pk>/post/", journal_views.journal_post, name="journal-post"),
+    path("journal-jobs/<int:pk>/", journal_views.job_detail, name="job-detail"),
     path("suggest/<slug:name>/", journal_views.suggest, name="suggest"),
     path("periods/", views.period_list, name="period-list"),
     path("periods/<int:pk>/close/", views.period_close, name="period-close"),

@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from contracts.roles import Role
+from invoicing.celery import app as celery_app
 from tests.factories import user_with_role
 
 
@@ -41,3 +42,13 @@ def administrator(db):
 @pytest.fixture
 def api_client():
     return APIClient()
+
+
+@pytest.fixture
+def eager_celery():
+    """Tasks run in the test's process (the real-worker tests start a worker of their own)."""
+    conf = celery_app.conf
+    previous = (conf.task_always_eager, conf.task_eager_propagates)
+    conf.task_always_eager, conf.task_eager_propagates = True, True
+    yield
+    conf.task_always_eager, conf.task_eager_propagates = previous

@@ -6,46 +6,34 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from actuals.journal import import_actuals
+from actuals.tasks import import_journal_job
 from actuals.views.common import _require
 from actuals.wip import unbilled_wip_subledger
 from contracts.models import LegalEntity
 from ledger.forms import LegalEntityDateForm
+from ledger.models import JournalJobKind
 from ledger.reports import wip_reconciliation
+from ledger.services import start_journal_job
 
 
 @login_required
 @require_POST
 def journal_import(request: HttpRequest) -> HttpResponse:
-    """The accountant's "Import actuals" button: back to the page it was pressed on."""
+    """The accountant's "Import actuals" button: the import runs as a background job; its
+    page shows the progress."""
     _require(request, "ledger.import_journal")
-    result = import_actuals(now=timezone.now())
-    if result.lines:
-        messages.success(
-            request,
-            _("Imported %(lines)s into %(journals)s.")
-            % {
-                "lines": ngettext("%(n)d actual", "%(n)d actuals", result.lines)
-                % {"n": result.lines},
-                "journals": ngettext("%(n)d journal", "%(n)d journals", result.journals)
-                % {"n": result.journals},
-            },
-        )
+    job, started = start_journal_job(
+        kind=JournalJobKind.IMPORT, task=import_journal_job, by=request.user, now=timezone.now()
+    )
+    if started:
+        messages.success(request, _("Importing approved actuals in the background."))
     else:
-        messages.info(request, _("Nothing to import: every approved actual is in a journal."))
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = reverse("ledger:journal-list")
-    return redirect(target)
+        messages.info(request, _("An import is running already: this is its progress."))
+    return redirect("ledger:job-detail", pk=job.pk)
 
 
 @login_required

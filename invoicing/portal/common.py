@@ -24,6 +24,19 @@ def form_error_texts(form: Any) -> list[str]:
     ]
 
 
+def unsaved_changes(form: Any) -> list[str]:
+    """The labels of the fields whose submitted value differs from the page's initial one.
+
+    *Post* and *Confirm* submit the page's edit form with them (``form="…"`` on the button), so
+    the view can refuse, rather than silently drop, what was typed and not saved. Only fields
+    present in the submission count."""
+    return [
+        str(form.fields[name].label)
+        for name in form.changed_data
+        if form.add_prefix(name) in form.data
+    ]
+
+
 def billing_message(result: BillingResult) -> str:
     """ "3 invoices created with 12 items" (drafts joined count as created or extended)."""
     if not result.items:

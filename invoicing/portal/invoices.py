@@ -54,7 +54,7 @@ from invoicing.services import (
     update_header,
 )
 
-from .common import form_error_texts, require
+from .common import form_error_texts, require, unsaved_changes
 
 INVOICE_COLUMNS = [
     Column(gettext_lazy("Reference"), "reference", ("pk",)),
@@ -212,16 +212,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "lines": line_rows,
         "totals": totals,
         "editable": editable,
-        "header_form": HeaderForm(
-            initial={
-                "version": invoice.version,
-                "invoice_date": invoice.invoice_date,
-                "customer_reference": invoice.customer_reference,
-                "description": invoice.description,
-            }
-        )
-        if editable
-        else None,
+        "header_form": HeaderForm(initial=_header_initial(invoice)) if editable else None,
         "fee_form": FeeForm(
             contract=invoice.contract,
             initial={
@@ -253,6 +244,15 @@ def _version(request: HttpRequest) -> int | None:
 def _report(request: HttpRequest, exc: Exception) -> None:
     for message in error_texts(exc):
         messages.error(request, message)
+
+
+def _header_initial(invoice: Invoice) -> dict[str, Any]:
+    return {
+        "version": invoice.version,
+        "invoice_date": invoice.invoice_date,
+        "customer_reference": invoice.customer_reference,
+        "description": invoice.description,
+    }
 
 
 @login_required
@@ -335,6 +335,16 @@ def fee_add(request: HttpRequest, pk: int) -> HttpResponse:
 def invoice_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     require(request, "invoicing.view_invoice", "invoicing.confirm_invoice")
     invoice = _get(request, pk)
+    if unsaved := unsaved_changes(HeaderForm(request.POST, initial=_header_initial(invoice))):
+        messages.error(
+            request,
+            _(
+                "Unsaved changes to %(fields)s: save them or undo them first. The invoice was "
+                "not confirmed."
+            )
+            % {"fields": ", ".join(unsaved)},
+        )
+        return redirect("invoicing:invoice-detail", pk=pk)
     try:
         confirm_invoice(
             invoice=invoice, by=request.user, at=timezone.now(), version=_version(request)

@@ -24,7 +24,9 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -46,13 +48,15 @@ from invoicing.queries import invoice_totals
 from invoicing.services import (
     effective_accounting_date,
     effective_due_date,
+    journal_blockers,
+    missing_journal_postings,
     post_invoice,
     posting_blockers,
     start_posting_batch,
     update_proposal,
 )
 
-from .common import form_error_texts, require
+from .common import form_error_texts, require, unsaved_changes
 
 #: Seconds between reloads of a running batch's page.
 REFRESH_SECONDS = 3
@@ -307,6 +311,29 @@ def _proposal_form(invoice: Invoice, lines: list[InvoiceLine], data: Any = None)
     return ProposalForm(data, initial=initial, lines=lines)
 
 
+def _journal_fixes(invoice: Invoice) -> list[dict[str, str]]:
+    """What keeps the invoice's T&M actuals out of WIP, each with a link to where it is fixed:
+    the journal holding their draft lines (filtered to them), the journals page (to import),
+    the credit note to post."""
+    fixes = []
+    for blocker in journal_blockers(missing_journal_postings(invoice)):
+        if blocker.credit_note_id is not None:
+            url = reverse("invoicing:proposal-detail", args=[blocker.credit_note_id])
+            label = _("Open the credit note")
+        elif blocker.journal_id is None:
+            url, label = reverse("ledger:journal-list"), _("Go to the journals to import")
+        else:
+            query = {"status": "draft"}
+            if len(blocker.projects) == 1:
+                query["project"] = blocker.projects[0]
+            url = (
+                f"{reverse('ledger:journal-detail', args=[blocker.journal_id])}?{urlencode(query)}"
+            )
+            label = _("Open the journal")
+        fixes.append({"text": str(blocker), "url": url, "label": label})
+    return fixes
+
+
 @login_required
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One invoice (a proposal while confirmed): edit, see what blocks posting, post."""
@@ -339,6 +366,7 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, text)
         return redirect("invoicing:proposal-detail", pk=pk)
     blockers = posting_blockers(invoice) if is_proposal else {}
+    journal_fixes = _journal_fixes(invoice) if blockers.get("journal") else []
     confirmer_blocks = is_proposal and invoice.confirmed_by_id == request.user.pk
     return render(
         request,
@@ -349,7 +377,10 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "totals": invoice_totals(invoice),
             "form": _proposal_form(invoice, lines) if editable else None,
             "is_proposal": is_proposal,
-            "blockers": [m for messages_ in blockers.values() for m in messages_],
+            "journal_fixes": journal_fixes,
+            "blockers": [
+                m for field, texts in blockers.items() if field != "journal" for m in texts
+            ],
             "confirmer_blocks": confirmer_blocks,
             "can_post": is_proposal
             and not blockers
@@ -368,6 +399,13 @@ def proposal_post(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("invoicing:proposal-detail", pk=pk)
     invoice = _proposal(request, pk)
     raw = request.POST.get("version", "")
+    if unsaved := unsaved_changes(_proposal_form(invoice, _lines(invoice), request.POST)):
+        messages.error(
+            request,
+            _("Unsaved changes to %(fields)s: save them or undo them first. Nothing was posted.")
+            % {"fields": ", ".join(unsaved)},
+        )
+        return redirect("invoicing:proposal-detail", pk=pk)
     try:
         posted = post_invoice(
             invoice=invoice,

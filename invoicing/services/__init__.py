@@ -14,6 +14,7 @@ from .drafts import (
     update_header,
 )
 from .posting import (
+    JournalBlocker,
     MissingJournalPosting,
     PostingBlocked,
     PostingNotAllowed,
@@ -21,6 +22,7 @@ from .posting import (
     effective_accounting_date,
     effective_due_date,
     fail_stalled_posting_batches,
+    journal_blockers,
     missing_journal_postings,
     post_invoice,
     posting_blockers,
@@ -42,6 +44,7 @@ from .runs import (
 __all__ = [
     "BillingResult",
     "InvoiceStateError",
+    "JournalBlocker",
     "MissingJournalPosting",
     "PostingBlocked",
     "PostingNotAllowed",
@@ -61,6 +64,7 @@ __all__ = [
     "fail_stalled_posting_batches",
     "fail_stalled_runs",
     "invoice_selection",
+    "journal_blockers",
     "missing_journal_postings",
     "plan_run",
     "post_invoice",

@@ -1,6 +1,7 @@
 """The ledger app's models; public names re-exported here."""
 
 from .entries import CustomerTransaction, LedgerEntry, LedgerEntryLine, LedgerEntryLineDimension
+from .jobs import JobStatus, JournalJob, JournalJobKind
 from .journals import (
     Journal,
     JournalGrouping,
@@ -37,8 +38,11 @@ __all__ = [
     "DimensionValue",
     "ExchangeRate",
     "FiscalYear",
+    "JobStatus",
     "Journal",
     "JournalGrouping",
+    "JournalJob",
+    "JournalJobKind",
     "JournalLine",
     "JournalLineDimension",
     "JournalLineKind",

@@ -25,6 +25,7 @@ from .errors import (
     PeriodStateError,
     UnbalancedEntry,
 )
+from .jobs import queue_journal_job, run_journal_job, start_journal_job
 from .journal import (
     KEEP,
     JournalEditResult,
@@ -77,10 +78,13 @@ __all__ = [
     "next_number",
     "post_entry",
     "post_journal",
+    "queue_journal_job",
     "record_customer_transaction",
     "reopen_period",
     "reverse_entry",
+    "run_journal_job",
     "settle_customer_transaction",
+    "start_journal_job",
     "update_journal_line",
     "vat_code_for",
 ]

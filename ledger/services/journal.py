@@ -1,7 +1,7 @@
 """The integration journal: post a journal line by line, edit a draft line."""
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -116,52 +116,81 @@ def _journal_line_entry(
     )
 
 
-def post_journal(*, journal: Journal, posted_by: Any, posted_at: dt.datetime) -> JournalPostResult:
-    """Post every draft line of a journal, each in its own savepoint.
+#: Lines posted per transaction: a long journal shows progress and holds no lock for minutes.
+POST_CHUNK = 500
+
+
+def post_journal(
+    *,
+    journal: Journal,
+    posted_by: Any,
+    posted_at: dt.datetime,
+    progress: Callable[[int, int], None] | None = None,
+    chunk: int = POST_CHUNK,
+) -> JournalPostResult:
+    """Post every draft line of a journal, each in its own savepoint, ``chunk`` lines per
+    transaction (in id order); ``progress(done, failed)`` is called after each.
 
     A line that cannot post (closed period, missing posting profile or account, missing
     exchange rate …) stays in draft with its reason; the others post. A T&M unbilled-sales
     line under a profile that does not accrue revenue is marked posted without an entry. The
-    journal is posted once no draft line is left.
+    journal is posted once no draft line is left. Each chunk locks the journal row first, so
+    an import adding lines, or a second post, waits; a second post then finds the lines
+    posted and posts nothing twice.
     """
     posted = without_entry = failed = 0
-    with transaction.atomic(durable=True):
-        locked = (
-            Journal.objects.select_for_update().select_related("legal_entity").get(pk=journal.pk)
-        )
-        if locked.status == JournalStatus.POSTED:
-            raise JournalPosted(_("This journal is already posted."))
-        lines = list(
-            JournalLine.objects.select_for_update(of=("self",))
-            .select_related("project", "customer")
-            .filter(journal=locked, status=JournalLineStatus.DRAFT)
-            .order_by("line_date", "pk")
-        )
-        for line in lines:
-            line.journal = locked
-            try:
-                with transaction.atomic():
-                    entry = _journal_line_entry(line=line, posted_by=posted_by, posted_at=posted_at)
-                    line.status = JournalLineStatus.POSTED
-                    line.entry = entry
-                    line.posted_at = posted_at
-                    line.error_reason = ""
-                    line.save(update_fields=["status", "entry", "posted_at", "error_reason"])
-            except (LedgerError, DatabaseError) as exc:
-                line.status = JournalLineStatus.DRAFT
-                line.entry = None
-                line.posted_at = None
-                line.error_reason = str(exc)
-                line.save(update_fields=["error_reason"])
-                failed += 1
-                continue
-            if entry is None:
-                without_entry += 1
-            else:
-                posted += 1
-        if not JournalLine.objects.filter(journal=locked, status=JournalLineStatus.DRAFT).exists():
-            locked.status = JournalStatus.POSTED
-            locked.save(update_fields=["status"])
+    last_pk = 0
+    if Journal.objects.filter(pk=journal.pk, status=JournalStatus.POSTED).exists():
+        raise JournalPosted(_("This journal is already posted."))
+    while True:
+        with transaction.atomic(durable=True):
+            locked = (
+                Journal.objects.select_for_update()
+                .select_related("legal_entity")
+                .get(pk=journal.pk)
+            )
+            if locked.status == JournalStatus.POSTED:
+                break
+            lines = list(
+                JournalLine.objects.select_for_update(of=("self",))
+                .select_related("project", "customer")
+                .filter(journal=locked, status=JournalLineStatus.DRAFT, pk__gt=last_pk)
+                .order_by("pk")[:chunk]
+            )
+            for line in lines:
+                line.journal = locked
+                try:
+                    with transaction.atomic():
+                        entry = _journal_line_entry(
+                            line=line, posted_by=posted_by, posted_at=posted_at
+                        )
+                        line.status = JournalLineStatus.POSTED
+                        line.entry = entry
+                        line.posted_at = posted_at
+                        line.error_reason = ""
+                        line.save(update_fields=["status", "entry", "posted_at", "error_reason"])
+                except (LedgerError, DatabaseError) as exc:
+                    line.status = JournalLineStatus.DRAFT
+                    line.entry = None
+                    line.posted_at = None
+                    line.error_reason = str(exc)
+                    line.save(update_fields=["error_reason"])
+                    failed += 1
+                    continue
+                if entry is None:
+                    without_entry += 1
+                else:
+                    posted += 1
+            if not lines:
+                if not JournalLine.objects.filter(
+                    journal=locked, status=JournalLineStatus.DRAFT
+                ).exists():
+                    locked.status = JournalStatus.POSTED
+                    locked.save(update_fields=["status"])
+                break
+            last_pk = lines[-1].pk
+        if progress is not None:
+            progress(posted + without_entry, failed)
     return JournalPostResult(posted=posted, posted_without_entry=without_entry, failed=failed)
 
 

@@ -8,6 +8,8 @@
  *   <input type="checkbox" data-select-all="rows">  checks every [data-select-item="rows"]
  *   <span data-selected-count="rows">               shows how many of them are checked
  *   <button data-requires-selection="rows">          disabled while none is checked
+ *   <button data-unsaved-guard="Save first …">       refuses to submit while another form of
+ *                                                    the page holds typed, unsaved changes
  */
 (function () {
   "use strict";
@@ -17,6 +19,43 @@
   function confirmMessage(element) {
     return element ? element.getAttribute("data-confirm") : null;
   }
+
+  function isDirty(field) {
+    if (field.type === "hidden" || field.type === "submit" || field.type === "button"
+        || field.hasAttribute("data-select-item") || field.hasAttribute("data-select-all")) {
+      return false;
+    }
+    if (field.type === "checkbox" || field.type === "radio") {
+      return field.checked !== field.defaultChecked;
+    }
+    if (field.tagName === "SELECT") {
+      return Array.prototype.some.call(field.options, function (option) {
+        return option.selected !== option.defaultSelected;
+      });
+    }
+    return field.value !== field.defaultValue;
+  }
+
+  // Post, Confirm: never drop what was typed in another form of the page and not saved.
+  document.addEventListener("submit", function (event) {
+    var guard = event.submitter && event.submitter.closest("[data-unsaved-guard]");
+    if (!guard) {
+      return;
+    }
+    var dirty = null;
+    document.querySelectorAll("form:not([role=search])").forEach(function (other) {
+      if (other === event.target || dirty) {
+        return;
+      }
+      dirty = Array.prototype.find.call(other.elements, isDirty) || null;
+    });
+    if (dirty) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      window.alert(guard.getAttribute("data-unsaved-guard"));
+      dirty.focus();
+    }
+  }, true);
 
   document.addEventListener("submit", function (event) {
     var form = event.target;

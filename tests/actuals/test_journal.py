@@ -21,6 +21,7 @@ from ledger.models import (
     DimensionValue,
     FiscalYear,
     Journal,
+    JournalJob,
     JournalLine,
     JournalLineKind,
     JournalLineStatus,
@@ -448,7 +449,9 @@ def test_api_import_refuses_an_unknown_grouping(world, ledger, accountant, api_c
     assert JournalLine.objects.count() == 0
 
 
-def test_the_journal_list_button_imports(world, ledger, accountant, client):
+def test_the_journal_list_button_imports_in_the_background(
+    world, ledger, accountant, client, eager_celery, django_capture_on_commit_callbacks
+):
     make_contract(project=world.project, manager=world.manager)
     _approve(world, "8")
     _approve(world, "1", day=dt.date(2026, 2, 27))
@@ -457,13 +460,15 @@ def test_the_journal_list_button_imports(world, ledger, accountant, client):
     assert reverse("actuals:journal-import").encode() in page.content
     assert b"Import actuals" in page.content
 
-    response = client.post(
-        reverse("actuals:journal-import"), {"next": reverse("ledger:journal-list")}, follow=True
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("actuals:journal-import"))
 
-    assert response.redirect_chain == [(reverse("ledger:journal-list"), 302)]
-    assert "Imported 4 actuals into 2 journals." in [str(m) for m in response.context["messages"]]
-    assert len(response.context["journals"]) == 2
+    job = JournalJob.objects.get()
+    assert response["Location"] == reverse("ledger:job-detail", args=[job.pk])
+    assert (job.kind, job.status, job.total, job.done) == ("import", "done", 4, 4)
+    html = client.get(response["Location"]).content.decode()
+    assert "Importing approved actuals in the background." in html
+    assert '<span class="stat-value" id="job-done">4</span>' in html
     assert JournalLine.objects.count() == 4
 
 

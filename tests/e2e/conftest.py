@@ -109,6 +109,12 @@ def browser(_async_unsafe_allowed: None) -> Iterator[Browser]:
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_the_server(eager_celery: None) -> None:
+    """Background jobs (journal import and post) run inside the live server's request, as if
+    a worker took them at once (the worker itself is tested in tests/test_celery_worker.py)."""
+
+
 @pytest.fixture(params=LANGUAGES)
 def lang(request: pytest.FixtureRequest) -> str:
     return request.param

@@ -90,9 +90,12 @@ TEXT = {
         "invoice posted": "Invoice INV2026-000001 posted (voucher VOU2026-000005); its PDF is stored.",
         "one proposal waits": "1 invoice proposal waits to be posted",
         "no proposal waits": "0 invoice proposals wait to be posted",
-        "imported": "Imported 4 actuals into 1 journal.",
+        "imported": "Importing approved actuals in the background.",
         "journal": "Journal",
-        "journal posted": "4 lines posted, 0 with nothing to post, 0 failed.",
+        "journal posted": "Posting the journal in the background.",
+        "done": "Done",
+        "the journals": "The journals",
+        "back to the journal": "Back to the journal",
         "no open receivables": "No open receivables.",
         "in balance": "in balance",
         "amounts": {
@@ -158,9 +161,12 @@ TEXT = {
         "invoice posted": "Factuur INV2026-000001 geboekt (boekstuk VOU2026-000005); de PDF is opgeslagen.",
         "one proposal waits": "1 projectfactuurvoorstel wacht op boeking",
         "no proposal waits": "0 projectfactuurvoorstellen wachten op boeking",
-        "imported": "4 werkelijke projectwaarden geïmporteerd in 1 journaal.",
+        "imported": "Goedgekeurde werkelijke projectwaarden worden op de achtergrond geïmporteerd.",
         "journal": "Journaal",
-        "journal posted": "4 regels geboekt, 0 zonder iets te boeken, 0 mislukt.",
+        "journal posted": "Het journaal wordt op de achtergrond geboekt.",
+        "done": "Klaar",
+        "the journals": "De journalen",
+        "back to the journal": "Terug naar het journaal",
         "no open receivables": "Geen openstaande debiteurenposten.",
         "in balance": "sluit aan",
         "amounts": {
@@ -360,6 +366,9 @@ def test_accountant_posts_the_journal_and_the_proposal_and_downloads_the_pdf(
     expect(page.locator("h1")).to_have_text(t["journals heading"])
     page.get_by_role("button", name=t["import actuals"]).click()
     expect(message(page)).to_have_text(t["imported"])
+    expect(page.locator("#job-status")).to_have_text(t["done"])
+    expect(page.locator("#job-done")).to_have_text(str(JOURNAL_LINES))
+    page.get_by_role("link", name=t["the journals"]).click()
     journals = page.locator("#journal-table tbody tr")
     expect(journals).to_have_count(1)
     journals.get_by_role("link").click()
@@ -367,13 +376,16 @@ def test_accountant_posts_the_journal_and_the_proposal_and_downloads_the_pdf(
     lines = page.locator("#journal-lines tbody tr")
     expect(lines).to_have_count(JOURNAL_LINES)
     # Cost at the Developer's 75.00 and unbilled sales at 125.00, for 8 h and 4 h.
-    expect(lines.locator("td:nth-child(6)")).to_have_text(
-        [f"EUR {amounts[a]}" for a in ("600", "1000", "300", "500")]
+    expect(lines.locator("td:nth-child(8)")).to_have_text(
+        [f"{amounts[a]} EUR" for a in ("600", "1000", "300", "500")]
     )
     shot(page, "journal-detail")
     page.get_by_role("button", name=t["post journal"]).click()
     expect(message(page)).to_have_text(t["journal posted"])
     assert page_log.dialogs == [t["post journal question"]]
+    expect(page.locator("#job-status")).to_have_text(t["done"])
+    shot(page, "journal-job")
+    page.get_by_role("link", name=t["back to the journal"]).click()
     expect(lines.locator("td:last-child .badge")).to_have_text([t["posted"]] * JOURNAL_LINES)
     expect(page.locator("#post-journal-form")).to_have_count(0)
 

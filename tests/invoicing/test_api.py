@@ -8,7 +8,6 @@ from decimal import Decimal as D
 import pytest
 
 from actuals.models import Actual, ActualBilling, BillingStatus
-from invoicing.celery import app as celery_app
 from invoicing.models import Invoice, InvoiceDetail, InvoiceRun, InvoiceStatus, RunStatus
 from invoicing.services import create_invoice_for_contract
 from tests.factories import ProjectFactory
@@ -599,16 +598,6 @@ def test_a_malformed_run_date_is_400_naming_run_date(client, billing):
     assert list(response.json()["errors"]) == ["run_date"]
     assert response.json()["detail"].startswith("run_date: ")
     assert InvoiceRun.objects.count() == 0
-
-
-@pytest.fixture
-def eager_celery():
-    """Tasks run in the test's process (the real-worker test lives in tests/test_celery_worker.py)."""
-    conf = celery_app.conf
-    previous = (conf.task_always_eager, conf.task_eager_propagates)
-    conf.task_always_eager, conf.task_eager_propagates = True, True
-    yield
-    conf.task_always_eager, conf.task_eager_propagates = previous
 
 
 def test_starting_a_run_records_it_and_queues_the_task(

@@ -577,3 +577,38 @@ def test_credit_everything_leaves_out_details_already_corrected(manager_client, 
     assert [(d.credits.actual_id, d.quantity, d.amount) for d in full.details.all()] == [
         (second.pk, D("-4.00"), D("-800.00"))
     ]
+
+
+def test_confirm_refuses_unsaved_header_changes(manager_client, billing):
+    billing.approve_ready("8")
+    invoice = create_draft(billing)
+    html = manager_client.get(reverse("invoicing:invoice-detail", args=[invoice.pk])).content
+    assert b'form="header-form" formaction="/billing/invoices/' in html
+
+    response = manager_client.post(
+        reverse("invoicing:invoice-confirm", args=[invoice.pk]),
+        {
+            "version": invoice.version,
+            "invoice_date": invoice.invoice_date.isoformat(),
+            "customer_reference": "PO-9",  # typed, not saved
+            "description": "",
+        },
+    )
+
+    assert texts(response) == [
+        "Unsaved changes to Customer reference / PO: save them or undo them first. The "
+        "invoice was not confirmed."
+    ]
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.customer_reference) == (InvoiceStatus.DRAFT, "")
+    manager_client.post(
+        reverse("invoicing:invoice-confirm", args=[invoice.pk]),
+        {
+            "version": invoice.version,
+            "invoice_date": invoice.invoice_date.isoformat(),
+            "customer_reference": "",
+            "description": "",
+        },
+    )
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.CONFIRMED

@@ -264,7 +264,6 @@ def test_milestone_lines_post_to_revenue_on_account(billing, accountant):
 
 def test_posting_is_refused_while_the_actuals_journal_line_is_not_posted(billing, accountant):
     invoice = confirmed(billing, "8")
-    [actual_id] = invoice.details.values_list("actual_id", flat=True)
     import_actuals(now=AT)  # in the journal, not posted
     journal = Journal.objects.get()
     before = state(invoice)
@@ -274,10 +273,8 @@ def test_posting_is_refused_while_the_actuals_journal_line_is_not_posted(billing
 
     assert refused.value.reasons == {
         "journal": [
-            "These T&M actuals are not accrued in WIP yet: "
-            f"actual {actual_id} of 2026-03-02, P-ACME, 1600.00 EUR: draft in journal "
-            f"{journal.pk}. Import the actuals into the journal and post it (or post the credit "
-            "note they came back with) first."
+            "1 T&M item (1,600.00 EUR, P-ACME) waits as a draft line in the journal of "
+            "2026-03-01: post that journal first."
         ]
     }
     assert state(invoice) == before == ("confirmed", "", None, "", 0, 0, [])
@@ -290,13 +287,10 @@ def test_posting_is_refused_while_the_actuals_journal_line_is_not_posted(billing
 
 def test_an_actual_not_imported_yet_is_named_as_such(billing, accountant):
     invoice = confirmed(billing, "8")
-    [actual_id] = invoice.details.values_list("actual_id", flat=True)
 
     assert posting_blockers(invoice)["journal"] == [
-        "These T&M actuals are not accrued in WIP yet: "
-        f"actual {actual_id} of 2026-03-02, P-ACME, 1600.00 EUR: not imported into the "
-        "integration journal. Import the actuals into the journal and post it (or post the "
-        "credit note they came back with) first."
+        "1 T&M item (1,600.00 EUR, P-ACME) is not in the integration journal yet: import the "
+        "approved actuals, then post the journal."
     ]
 
 

@@ -3,7 +3,6 @@
 import pytest
 
 from contracts import models as c
-from invoicing.celery import app as celery_app
 from invoicing.models import Invoice, PostingBatch, RunStatus
 from ledger.models import LedgerEntry, NumberSeries, Period
 from ledger.services import close_period
@@ -32,15 +31,6 @@ def no_accrual(billing):
 def client(api_client, accountant):
     api_client.force_authenticate(accountant)
     return api_client
-
-
-@pytest.fixture
-def eager_celery():
-    conf = celery_app.conf
-    previous = (conf.task_always_eager, conf.task_eager_propagates)
-    conf.task_always_eager, conf.task_eager_propagates = True, True
-    yield
-    conf.task_always_eager, conf.task_eager_propagates = previous
 
 
 def test_post_returns_the_posted_invoice_then_409_on_the_second_call(client, billing, no_accrual):

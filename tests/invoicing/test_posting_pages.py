@@ -1,11 +1,14 @@
 """The accountant's posting pages: proposals, one proposal, post, post selected, batch, posted."""
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
+from actuals.journal import import_actuals
 from invoicing.models import Invoice, InvoiceDetail, PostingBatch
-from ledger.models import PostingProfile
+from ledger.models import Journal, PostingProfile
 
+from .conftest import AT
 from .test_posting import confirmed
 
 pytestmark = pytest.mark.django_db
@@ -83,15 +86,57 @@ def test_a_finished_batch_page_shows_counts_and_failures(page, billing, accounta
 
 def test_the_proposal_page_lists_what_blocks_posting(page, billing):
     invoice = confirmed(billing, "8")  # the profile accrues: the journal must be posted first
-    [actual_id] = InvoiceDetail.objects.filter(invoice=invoice).values_list("actual_id", flat=True)
+    url = reverse("invoicing:proposal-detail", args=[invoice.pk])
 
-    html = page.get(reverse("invoicing:proposal-detail", args=[invoice.pk])).content.decode()
+    html = page.get(url).content.decode()
+    import_actuals(now=AT)
+    journal = Journal.objects.get()
+    page.cookies[settings.LANGUAGE_COOKIE_NAME] = "nl"
+    dutch = page.get(url).content.decode()
 
     assert (
-        f"actual {actual_id} of 2026-03-02, P-ACME, 1600.00 EUR: not imported into the "
-        "integration journal"
+        "1 T&amp;M item (1,600.00 EUR, P-ACME) is not in the integration journal yet: import "
+        'the approved actuals, then post the journal. <a href="/ledger/journals/" '
+        'class="blocker-link">Go to the journals to import</a>'
     ) in html
     assert 'id="post-button"' not in html
+    assert (
+        "1 T&amp;M-post (1.600,00 EUR, P-ACME) staat als conceptregel in het journaal van "
+        "01-03-2026: boek eerst dat journaal. "
+        f'<a href="/ledger/journals/{journal.pk}/?status=draft&amp;project=P-ACME" '
+        'class="blocker-link">Open het journaal</a>'
+    ) in dutch
+
+
+def test_post_refuses_unsaved_changes_and_posts_nothing(page, billing, no_accrual):
+    invoice = confirmed(billing, "8")
+    html = page.get(reverse("invoicing:proposal-detail", args=[invoice.pk])).content.decode()
+    assert 'form="proposal-form" formaction="/billing/proposals/' in html
+
+    response = page.post(
+        reverse("invoicing:proposal-post", args=[invoice.pk]),
+        {
+            "version": invoice.version,
+            "invoice_date": "2026-03-31",
+            "accounting_date": "2026-03-31",
+            "due_date": "2026-05-15",  # typed, not saved
+            "customer_reference": "",
+            "description": "March work",  # typed, not saved
+        },
+        follow=True,
+    )
+
+    assert (
+        "Unsaved changes to Due date, Description: save them or undo them first. Nothing was "
+        "posted."
+    ) in response.content.decode()
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number, invoice.due_date, invoice.description) == (
+        "confirmed",
+        "",
+        None,
+        "",
+    )
 
 
 def test_posting_from_the_proposal_page(page, billing, no_accrual):

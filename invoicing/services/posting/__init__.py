@@ -88,7 +88,13 @@ from .batches import (
     run_posting_batch,
     start_posting_batch,
 )
-from .blockers import MissingJournalPosting, missing_journal_postings, posting_blockers
+from .blockers import (
+    JournalBlocker,
+    MissingJournalPosting,
+    journal_blockers,
+    missing_journal_postings,
+    posting_blockers,
+)
 from .entry import creditor_reference, post_invoice
 from .proposal import (
     INVOICE_SERIES,
@@ -102,6 +108,7 @@ from .proposal import (
 
 __all__ = [
     "INVOICE_SERIES",
+    "JournalBlocker",
     "MissingJournalPosting",
     "PostingBlocked",
     "PostingNotAllowed",
@@ -110,6 +117,7 @@ __all__ = [
     "effective_due_date",
     "fail_stalled_posting_batches",
     "failure_reason",
+    "journal_blockers",
     "missing_journal_postings",
     "post_invoice",
     "posting_blockers",

@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from actuals.journal import source_key
 from actuals.models import Actual, BillingType
@@ -50,25 +52,100 @@ class MissingJournalPosting:
     error_reason: str
     #: For hours a credit note brought back: that credit note (its posting accrues them).
     credit_note: str = ""
+    credit_note_id: int | None = None
+    journal_date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class JournalBlocker:
+    """Actuals of an invoice that wait for the same fix: one journal to post, an import to
+    run, or a credit note to post. Said in the reader's language, with no internal ids; the
+    page links each to where it is fixed."""
+
+    count: int
+    amount: Decimal
+    currency: str
+    projects: tuple[str, ...]
+    journal_id: int | None = None
+    journal_date: dt.date | None = None
+    credit_note: str = ""
+    credit_note_id: int | None = None
+    errors: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        where = (
-            _("back from credit note %(ref)s, which is not posted yet") % {"ref": self.credit_note}
-            if self.credit_note
-            else _("not imported into the integration journal")
-            if self.journal_id is None
-            else _("draft in journal %(j)s") % {"j": self.journal_id}
-        )
-        if self.error_reason:
-            where = f"{where} ({self.error_reason})"
-        return _("actual %(id)s of %(date)s, %(project)s, %(amount)s %(currency)s: %(where)s") % {
-            "id": self.actual_id,
-            "date": self.transaction_date.isoformat(),
-            "project": self.project_code,
-            "amount": self.amount,
-            "currency": self.currency,
-            "where": where,
+        n = self.count
+        values = {
+            "n": n,
+            "amount": f"{number_format(self.amount, 2, use_l10n=True, force_grouping=True)} "
+            f"{self.currency}",
+            "projects": ", ".join(self.projects),
         }
+        if self.credit_note:
+            text = ngettext(
+                "%(n)d T&M item (%(amount)s, %(projects)s) came back with credit note %(ref)s, "
+                "which is not posted yet: post the credit note first.",
+                "%(n)d T&M items (%(amount)s, %(projects)s) came back with credit note %(ref)s, "
+                "which is not posted yet: post the credit note first.",
+                n,
+            ) % {**values, "ref": self.credit_note}
+        elif self.journal_id is None:
+            text = (
+                ngettext(
+                    "%(n)d T&M item (%(amount)s, %(projects)s) is not in the integration journal "
+                    "yet: import the approved actuals, then post the journal.",
+                    "%(n)d T&M items (%(amount)s, %(projects)s) are not in the integration journal "
+                    "yet: import the approved actuals, then post the journal.",
+                    n,
+                )
+                % values
+            )
+        else:
+            date = self.journal_date
+            text = ngettext(
+                "%(n)d T&M item (%(amount)s, %(projects)s) waits as a draft line in the journal "
+                "of %(date)s: post that journal first.",
+                "%(n)d T&M items (%(amount)s, %(projects)s) wait as draft lines in the journal "
+                "of %(date)s: post that journal first.",
+                n,
+            ) % {**values, "date": date_format(date, "SHORT_DATE_FORMAT") if date else ""}
+        if self.errors:
+            text = f"{text} " + _("The journal says: %(errors)s") % {
+                "errors": " ".join(self.errors)
+            }
+        return text
+
+
+def journal_blockers(missing: Iterable[MissingJournalPosting]) -> list[JournalBlocker]:
+    """The missing journal postings grouped by what fixes them (journals by date, then the
+    import, then credit notes)."""
+    groups: dict[tuple[int, dt.date, int], list[MissingJournalPosting]] = defaultdict(list)
+    for m in missing:
+        key = (
+            (2, dt.date.min, m.credit_note_id or 0)
+            if m.credit_note
+            else (1, dt.date.min, 0)
+            if m.journal_id is None
+            else (0, m.journal_date or dt.date.min, m.journal_id)
+        )
+        groups[key].append(m)
+    blockers = []
+    for key in sorted(groups):
+        items = groups[key]
+        first = items[0]
+        blockers.append(
+            JournalBlocker(
+                count=len(items),
+                amount=sum((m.amount for m in items), Decimal(0)),
+                currency=first.currency,
+                projects=tuple(sorted({m.project_code for m in items})),
+                journal_id=first.journal_id,
+                journal_date=first.journal_date,
+                credit_note=first.credit_note,
+                credit_note_id=first.credit_note_id,
+                errors=tuple(sorted({m.error_reason for m in items if m.error_reason})),
+            )
+        )
+    return blockers
 
 
 def _unbilled_actuals(invoice: Invoice) -> list[Actual]:
@@ -100,7 +177,9 @@ def missing_journal_postings(
     accruing = [a for a in _unbilled_actuals(invoice) if _accrues(a, profiles)]
     lines = {
         line.source_key: line
-        for line in JournalLine.objects.filter(source_key__in=[source_key(a.pk) for a in accruing])
+        for line in JournalLine.objects.select_related("journal").filter(
+            source_key__in=[source_key(a.pk) for a in accruing]
+        )
     }
     credit_notes = {
         d.returned_actual_id: d.invoice
@@ -124,6 +203,7 @@ def missing_journal_postings(
                     journal_id=None,
                     error_reason="",
                     credit_note=str(credit_note),
+                    credit_note_id=credit_note.pk,
                 )
             )
             continue
@@ -139,6 +219,7 @@ def missing_journal_postings(
                 currency=actual.currency,
                 journal_id=line.journal_id if line is not None else None,
                 error_reason=line.error_reason if line is not None else "",
+                journal_date=line.journal.journal_date if line is not None else None,
             )
         )
     return missing
@@ -207,15 +288,7 @@ def posting_blockers(invoice: Invoice) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = defaultdict(list)
     profiles = PostingProfiles()
     missing = missing_journal_postings(invoice, profiles=profiles)
-    if missing:
-        errors["journal"].append(
-            _(
-                "These T&M actuals are not accrued in WIP yet: %(list)s. Import the actuals "
-                "into the journal and post it (or post the credit note they came back with) "
-                "first."
-            )
-            % {"list": "; ".join(str(m) for m in missing)}
-        )
+    errors["journal"].extend(str(b) for b in journal_blockers(missing))
     details = _details(invoice)
     if not details:
         errors["lines"].append(_("Invoice %(ref)s has nothing on it.") % {"ref": invoice})

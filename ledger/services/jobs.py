@@ -1,0 +1,117 @@
+"""Journal jobs (:mod:`ledger.models.jobs`): record one, queue its task, run its work with
+progress, finish it, or fail it with the reason.
+
+:func:`run_journal_job` is the one runner: the import (:mod:`actuals.journal`) and the post
+(:func:`ledger.services.post_journal`) pass it their work, which reports ``(done, failed)``
+after every chunk. A task delivered twice finds its job no longer running and does nothing;
+a job whose worker died is failed by the beat task (``invoicing.tasks.fail_stalled_jobs``).
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from ledger.models import JobStatus, Journal, JournalJob
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+#: Reports ``(done, failed)`` so far.
+Progress = Callable[[int, int], None]
+
+
+def start_journal_job(
+    *,
+    kind: str,
+    task: Any,
+    by: Any,
+    now: dt.datetime,
+    journal: Journal | None = None,
+    total: int = 0,
+) -> tuple[JournalJob, bool]:
+    """Record a running job and queue ``task(job.pk)`` (:func:`queue_journal_job`). Returns
+    ``(job, True)``; or ``(the running one, False)`` when an import, or a post of this journal,
+    is running already (a second click joins it; the database allows only one)."""
+    running = JournalJob.objects.filter(kind=kind, journal=journal, status=JobStatus.RUNNING)
+    if (job := running.first()) is not None:
+        return job, False
+    try:
+        with transaction.atomic():
+            job = JournalJob.objects.create(
+                kind=kind,
+                journal=journal,
+                started_by=by,
+                started_at=now,
+                heartbeat_at=now,
+                total=total,
+            )
+            queue_journal_job(job, task, now)
+    except IntegrityError:  # started by someone else a moment ago
+        return running.get(), False
+    return job, True
+
+
+def reason(error: BaseException) -> str:
+    """A failure as one sentence a person reads."""
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def queue_journal_job(job: JournalJob, task: Any, now: dt.datetime) -> None:
+    """Send ``task(job.pk)`` when the transaction commits. A broker that cannot be reached
+    fails the job at once, saying so, instead of the request."""
+
+    def send() -> None:
+        try:
+            task.delay(job.pk)
+        except Exception as error:  # any broker or connection error: the job cannot start
+            logger.warning("journal job %s: not queued: %s", job.pk, error)
+            JournalJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+                status=JobStatus.FAILED,
+                finished_at=now,
+                message=_(
+                    "The task queue could not be reached, so the job did not start (%(error)s). "
+                    "Start it again when the queue is back."
+                )
+                % {"error": reason(error)},
+            )
+
+    transaction.on_commit(send)
+
+
+def run_journal_job(
+    *, job_id: int, work: Callable[[JournalJob, Progress], tuple[int, int]], clock: Clock
+) -> JournalJob | None:
+    """Run ``work(job, progress)`` for a running job; it returns ``(done, failed)``. The counts
+    and heartbeat move with every ``progress`` call; the job ends *done*, *done with
+    failures* (lines left in draft with their reasons) or *failed* (the work raised: what it
+    finished stays done). ``None``: the job is not running (a task delivered twice)."""
+    job = JournalJob.objects.select_related("journal", "started_by").get(pk=job_id)
+    if job.status != JobStatus.RUNNING:
+        return None
+
+    def progress(done: int, failed: int) -> None:
+        JournalJob.objects.filter(pk=job.pk).update(done=done, failed=failed, heartbeat_at=clock())
+
+    try:
+        done, failed = work(job, progress)
+    except Exception as error:
+        logger.exception("journal job %s failed", job.pk)
+        JournalJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, finished_at=clock(), message=reason(error)
+        )
+    else:
+        JournalJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.DONE_WITH_FAILURES if failed else JobStatus.DONE,
+            done=done,
+            failed=failed,
+            heartbeat_at=clock(),
+            finished_at=clock(),
+        )
+    return JournalJob.objects.get(pk=job.pk)
