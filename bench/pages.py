@@ -4,7 +4,8 @@
 
 Builds a fresh database ``<name>_pages`` on the server of ``DATABASE_URL`` with the nightly-run
 benchmark's data (``bench/nightly_run.py``: N contracts, M ready actuals, one manager of all of
-them), then requests every page below ``--repeat`` times through Django's test client (the
+them) and an integration journal of 10,000 lines (for an accountant), then requests every
+page below ``--repeat`` times through Django's test client (the
 whole stack but the network: middleware, session, templates) and prints, per page, the p50 and
 p95 time and the size of the response. Figures, not assertions: the test suite never times
 anything. Defaults: 10,000 contracts, 1,000,000 actuals, 20 requests per page.
@@ -22,6 +23,72 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import nightly_run  # the same data, built the same way
+
+
+def journal_pages(journal: Any, project: Any) -> list[tuple[str, str]]:
+    url = f"/ledger/journals/{journal.pk}/"
+    return [
+        ("journal of 10,000 lines, default", url),
+        ("journal, filtered by project", f"{url}?project={project.code}"),
+        ("journal, with an error, by amount", f"{url}?error=yes&sort=-amount"),
+        ("journal, last page", f"{url}?page=200"),
+    ]
+
+
+def build_journal(lines: int = 10_000) -> Any:
+    """One open journal of ``lines`` draft lines over the benchmark's projects (every 50th with
+    an error), as the import would write them."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from contracts.models import LegalEntity, Project
+    from ledger.models import Journal, JournalLine
+
+    projects = list(Project.objects.order_by("pk")[:500])
+    journal = Journal.objects.create(
+        legal_entity=LegalEntity.objects.order_by("pk").first(),
+        journal_date=dt.date(2026, 3, 1),
+        description="Actuals 2026-03 (benchmark)",
+        created_at=timezone.now(),
+    )
+    kinds = ["time_cost", "tm_unbilled_sales", "expense_cost"]
+    JournalLine.objects.bulk_create(
+        (
+            JournalLine(
+                journal=journal,
+                line_date=dt.date(2026, 3, 1 + n % 28),
+                kind=kinds[n % 3],
+                project=projects[n % len(projects)],
+                customer_id=projects[n % len(projects)].customer_id,
+                currency="EUR",
+                amount=Decimal(100 + n % 700),
+                accounting_amount=Decimal(100 + n % 700),
+                description=f"{1 + n % 8} h Developer",
+                source_key=f"bench:{n}",
+                error_reason="No exchange rate" if n % 50 == 0 else "",
+            )
+            for n in range(lines)
+        ),
+        batch_size=2000,
+    )
+    return journal
+
+
+def measure(client: Any, label: str, path: str, repeat: int) -> None:
+    times, size = [], 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = client.get(path, HTTP_ACCEPT="text/html,application/json")
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200, (path, response.status_code)
+        size = len(body)
+    times.sort()
+    p50 = statistics.median(times) * 1000
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] * 1000
+    print(f"{label:34} {p50:7.0f} ms {p95:7.0f} ms {size / 1024:8.0f} KiB")
 
 
 def pages(deep: int, contract: Any) -> list[tuple[str, str]]:
@@ -79,18 +146,17 @@ def main() -> int:
     deep = max(1, args.items // 50 // 2)
     print(f"{'page':34} {'p50':>9} {'p95':>9} {'size':>10}  (n={args.repeat})")
     for label, path in pages(deep, contract):
-        times, size = [], 0
-        for _ in range(args.repeat):
-            start = time.perf_counter()
-            response = client.get(path, HTTP_ACCEPT="text/html,application/json")
-            body = b"".join(response.streaming_content) if response.streaming else response.content
-            times.append(time.perf_counter() - start)
-            assert response.status_code == 200, (path, response.status_code)
-            size = len(body)
-        times.sort()
-        p50 = statistics.median(times) * 1000
-        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] * 1000
-        print(f"{label:34} {p50:7.0f} ms {p95:7.0f} ms {size / 1024:8.0f} KiB")
+        measure(client, label, path, args.repeat)
+
+    from ledger.models import Journal
+
+    journal = Journal.objects.filter(description__endswith="(benchmark)").first() or build_journal()
+    accountant, _created = User.objects.get_or_create(username="accountant")
+    accountant.groups.add(Group.objects.get(name=Role.PROJECT_ACCOUNTANT))
+    client.force_login(accountant)
+    project = journal.lines.order_by("pk").first().project
+    for label, path in journal_pages(journal, project):
+        measure(client, label, path, args.repeat)
     return 0
 
 

@@ -14,12 +14,15 @@ see all. Who may open the pages at all is the ``contracts.view_contract`` permis
 members do not hold it: 403).
 """
 
+import json
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +53,8 @@ class Column:
     key: str = ""
     order_by: tuple[str, ...] = ()
     numeric: bool = False
+    #: The sort column may be empty (no cursor paging by it: see ``table_page``).
+    nullable: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,40 @@ class Table:
         return self.page.paginator.count
 
 
+def _cursor(values: tuple[Any, ...]) -> str:
+    return urlsafe_b64encode(json.dumps([str(v) for v in values]).encode()).decode()
+
+
+def _uncursor(token: str, size: int) -> list[str] | None:
+    try:
+        values = json.loads(urlsafe_b64decode(token.encode()))
+    except ValueError:
+        return None
+    ok = isinstance(values, list) and len(values) == size
+    return [str(v) for v in values] if ok else None
+
+
+def _beyond(fields: list[str], values: list[str], *, forward: bool) -> Q:
+    """Rows after (``forward``) or before the cursor ``values`` in the order of ``fields``
+    (each ``-field`` descending; all in one direction), lexicographically, with the first
+    field's range stated on its own so that an index on the sort serves it."""
+    descending = fields[0].startswith("-")
+    greater = forward != descending
+    names = [f.removeprefix("-") for f in fields]
+    first = "gte" if greater else "lte"
+    beyond = Q()
+    for i, name in enumerate(names):
+        step = Q(**{f"{name}__{'gt' if greater else 'lt'}": values[i]})
+        for prior, value in zip(names[:i], values[:i], strict=True):
+            step &= Q(**{prior: value})
+        beyond |= step
+    return Q(**{f"{names[0]}__{first}": values[0]}) & beyond
+
+
+def _reversed(fields: list[str]) -> list[str]:
+    return [f.removeprefix("-") if f.startswith("-") else f"-{f}" for f in fields]
+
+
 def table_page(
     request: HttpRequest,
     queryset: QuerySet[Any],
@@ -99,13 +138,20 @@ def table_page(
     per_page: int = 25,
     prefix: str = "",
     count: int | None = None,
+    keyset: bool = False,
 ) -> Table:
     """Filter, sort and page ``queryset`` for one list table.
 
     ``prefix`` keeps two tables on one page apart (``?c-sort=…&c-page=…``); ``count``, when
     the caller already knows it (from the totals' aggregate), spares the pager its own count.
+
+    ``keyset`` (a table of a million rows): *Previous*, *Next* and the last page carry a cursor
+    (``after`` / ``before``: the sort values of the page's edge row), so page 10,000 reached
+    by them reads 50 rows from the sort's index instead of skipping 500,000; other page links,
+    and sorts by a column that may be empty (``Column.nullable``), skip rows as usual.
     """
     sort_param, page_param = f"{prefix}sort", f"{prefix}page"
+    after_param, before_param = f"{prefix}after", f"{prefix}before"
     if filter_form is not None:
         queryset = filter_form.filtered(queryset)
     sortable = {c.key: c for c in columns if c.key and c.order_by}
@@ -119,7 +165,10 @@ def table_page(
     paginator = Paginator(queryset.order_by(*ordering), per_page)
     if count is not None:
         paginator.count = count  # type: ignore[misc]  # a cached_property, set ahead
+    keyset = keyset and not sortable[key].nullable
     page = paginator.get_page(request.GET.get(page_param))
+    if keyset:
+        page = _keyset_page(request, paginator, page, ordering, after_param, before_param)
 
     headers = []
     for column in columns:
@@ -139,10 +188,23 @@ def table_page(
             )
         )
 
-    def page_url(number: int) -> str:
+    def page_url(number: int, **cursor: str) -> str:
         params = request.GET.copy()
         params[page_param] = str(number)
+        params.pop(after_param, None)
+        params.pop(before_param, None)
+        for name, value in cursor.items():
+            params[f"{prefix}{name}"] = value
         return f"?{params.urlencode()}"
+
+    edges: dict[str, dict[str, str]] = {}
+    if keyset and page.object_list:
+        rows = list(page.object_list.values_list(*[f.removeprefix("-") for f in ordering]))
+        edges = {
+            "previous": {"before": _cursor(rows[0])},
+            "next": {"after": _cursor(rows[-1])},
+            "last": {"before": "end"},
+        }
 
     shown = sorted(
         {1, paginator.num_pages, *range(page.number - 2, page.number + 3)}
@@ -152,16 +214,67 @@ def table_page(
     for number in shown:
         if links and links[-1].number is not None and number - links[-1].number > 1:
             links.append(PageLink(None))
-        links.append(PageLink(number, page_url(number), number == page.number))
+        cursor = (
+            edges.get("previous", {})
+            if number == page.number - 1
+            else edges.get("next", {})
+            if number == page.number + 1
+            else edges.get("last", {})
+            if number == paginator.num_pages
+            else {}
+        )
+        links.append(PageLink(number, page_url(number, **cursor), number == page.number))
     return Table(
         page=page,
         headers=headers,
         sort=sort,
         filter_form=filter_form,
         page_links=links if paginator.num_pages > 1 else [],
-        previous_url=page_url(page.previous_page_number()) if page.has_previous() else "",
-        next_url=page_url(page.next_page_number()) if page.has_next() else "",
+        previous_url=page_url(page.previous_page_number(), **edges.get("previous", {}))
+        if page.has_previous()
+        else "",
+        next_url=page_url(page.next_page_number(), **edges.get("next", {}))
+        if page.has_next()
+        else "",
     )
+
+
+def _keyset_page(
+    request: HttpRequest,
+    paginator: Paginator,
+    page: Page,
+    ordering: list[str],
+    after_param: str,
+    before_param: str,
+) -> Page:
+    """The page the cursor in the request points at, numbered as the link said (see
+    :func:`table_page`); without a usable cursor, ``page`` itself."""
+    queryset = paginator.object_list
+    fields = [f.removeprefix("-") for f in ordering]
+    after, before = request.GET.get(after_param), request.GET.get(before_param)
+    if before == "end":
+        rows = paginator.count - (paginator.num_pages - 1) * paginator.per_page
+        ids = list(queryset.order_by(*_reversed(ordering)).values_list("pk", flat=True)[:rows])
+        return Page(queryset.filter(pk__in=ids), paginator.num_pages, paginator)
+    token, forward = (after, True) if after else (before, False) if before else (None, True)
+    values = _uncursor(token, len(fields)) if token else None
+    if values is None:
+        return page
+    try:
+        beyond = queryset.filter(_beyond(ordering, values, forward=forward))
+        if forward:
+            object_list = beyond[: paginator.per_page]
+        else:
+            ids = list(
+                beyond.order_by(*_reversed(ordering)).values_list("pk", flat=True)[
+                    : paginator.per_page
+                ]
+            )
+            object_list = queryset.filter(pk__in=ids)
+        len(object_list)  # a cursor that is not a value of its field is refused here
+    except (ValueError, ValidationError):
+        return page
+    return Page(object_list, page.number, paginator)
 
 
 # --- contract pages ---------------------------------------------------------------------

@@ -11,9 +11,11 @@ the rules live in one place:
   (billing status *not ready*, *ready*, *on draft*). Written-off, invoiced and cancelled items,
   and reversal rows (which have no billing state) are not in it;
 - **totals** of a filtered backlog: count, quantity and amount per currency in one aggregate
-  query (amounts in different currencies are never added).
+  query (amounts in different currencies are never added), read from the trigger-kept
+  :class:`~actuals.models.BacklogTotal` when only contract and status are filtered.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -26,12 +28,13 @@ from actuals.models import (
     BACKLOG_STATUSES,
     Actual,
     ActualType,
+    BacklogTotal,
     BillingStatus,
     BillingType,
     NteStatus,
 )
 from contracts.models import TransactionClass
-from contracts.money import ZERO
+from contracts.money import ZERO, round_money, round_quantity
 from contracts.queries import contracts_visible_to
 from invoicing.models import Invoice, InvoiceRun, InvoiceStatus
 
@@ -93,19 +96,44 @@ class BacklogTotals:
     currencies: list[CurrencyTotal] = field(default_factory=list)
 
 
-def backlog_totals(items: QuerySet[Actual]) -> BacklogTotals:
-    """One aggregate query (GROUP BY currency) over the filtered items."""
+#: Filters :class:`actuals.models.BacklogTotal` can answer (with the user's contracts).
+SUMMARY_FILTERS = {"contract", "billing_status"}
+
+
+def backlog_totals(
+    items: QuerySet[Actual], *, user: Any = None, filters: Mapping[str, Any] | None = None
+) -> BacklogTotals:
+    """The count and per currency quantity and amount of the filtered items, in one query.
+
+    With ``user`` and the ``filters`` used (cleaned values), when they name only a contract
+    and a backlog status (the default view included), the totals are read from the few
+    :class:`~actuals.models.BacklogTotal` rows of the user's contracts, which triggers keep
+    equal to the items; otherwise the items are summed (GROUP BY currency)."""
+    used = {name for name, value in (filters or {}).items() if value not in (None, "", [])}
+    status = (filters or {}).get("billing_status")
+    if user is not None and used <= SUMMARY_FILTERS and (not status or status in BACKLOG_STATUSES):
+        summary = BacklogTotal.objects.filter(
+            contract__in=contracts_visible_to(user).values("pk"),
+            status__in=[status] if status else BACKLOG_STATUSES,
+        )
+        if (contract := (filters or {}).get("contract")) is not None:
+            summary = summary.filter(contract=contract)
+        grouped: QuerySet[Any, Any] = summary.values("currency").annotate(
+            n=Sum("items"), quantity=Sum("quantity"), amount=Sum("amount")
+        )
+    else:
+        grouped = items.values("currency").annotate(
+            n=Count("pk"), quantity=Sum("quantity"), amount=Sum("amount")
+        )
     rows = [
         CurrencyTotal(
             currency=r["currency"],
             count=r["n"],
-            quantity=r["quantity"] or ZERO,
-            amount=r["amount"] or ZERO,
+            quantity=round_quantity(r["quantity"] or ZERO),
+            amount=round_money(r["amount"] or ZERO, r["currency"]),
         )
-        for r in items.order_by()
-        .values("currency")
-        .annotate(n=Count("pk"), quantity=Sum("quantity"), amount=Sum("amount"))
-        .order_by("currency")
+        for r in grouped.order_by("currency")
+        if r["n"]
     ]
     return BacklogTotals(count=sum(r.count for r in rows), currencies=rows)
 

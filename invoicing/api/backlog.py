@@ -108,7 +108,10 @@ class BacklogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(responses={200: BacklogPageSerializer, **ERRORS})
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         items = self.filter_queryset(self.get_queryset())
-        totals = backlog_totals(items)
+        # Valid here: filter_queryset answered 400 otherwise.
+        filterset = DjangoFilterBackend().get_filterset(request, self.get_queryset(), self)
+        assert filterset is not None and filterset.is_valid()
+        totals = backlog_totals(items, user=request.user, filters=filterset.form.cleaned_data)
         paginator = self.paginator
         assert isinstance(paginator, BacklogPagination)
         paginator.known_count = totals.count

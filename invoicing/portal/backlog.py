@@ -1,7 +1,8 @@
 """The T&M backlog page, *create invoice* per contract, and the fixed-price milestones page.
 
 **Backlog.** The project manager's unbilled chargeable items (:func:`backlog_visible_to`),
-filtered like the API, sortable, 50 a page. Contract, customer, project and resource are typed
+filtered like the API, sortable, 50 a page (*Previous*, *Next* and the last page by cursor:
+page 10,000 of a million items costs what page 1 does). Contract, customer, project and resource are typed
 with suggestions (:class:`contracts.forms.LookupField`, served by :func:`suggest`), never
 listed whole in the page: a manager of 10,000 contracts got 11 MB of options before. Sorting
 always ends in the primary key; the default (transaction date, id) is read off the partial
@@ -69,9 +70,9 @@ BACKLOG_COLUMNS = [
     Column(gettext_lazy("Select")),
     Column(gettext_lazy("Date"), "date", ("transaction_date",)),
     Column(gettext_lazy("Contract"), "contract", ("contract__number",)),
-    Column(gettext_lazy("Customer"), "customer", ("customer__name",)),
+    Column(gettext_lazy("Customer"), "customer", ("customer__name",), nullable=True),
     Column(gettext_lazy("Project"), "project", ("project__code",)),
-    Column(gettext_lazy("Resource"), "resource", ("resource__name",)),
+    Column(gettext_lazy("Resource"), "resource", ("resource__name",), nullable=True),
     Column(gettext_lazy("Class"), "class", ("transaction_class",)),
     Column(gettext_lazy("Description")),
     Column(gettext_lazy("Quantity"), "quantity", ("quantity",), numeric=True),
@@ -295,7 +296,7 @@ def backlog(request: HttpRequest) -> HttpResponseBase:
     form.is_valid()
     written_off = form.value("billing_status") == BillingStatus.WRITTEN_OFF
     items = form.filtered(backlog_visible_to(user, written_off=written_off))
-    totals = backlog_totals(items)
+    totals = backlog_totals(items, user=user, filters=getattr(form, "cleaned_data", {}))
     table = table_page(
         request,
         items,
@@ -303,6 +304,7 @@ def backlog(request: HttpRequest) -> HttpResponseBase:
         default_sort="date",
         per_page=PAGE_SIZE,
         count=totals.count,
+        keyset=True,
     )
     # Sort and page over ids only, then fetch the page's 50 rows (see backlog_rows).
     table.page.object_list = backlog_rows(

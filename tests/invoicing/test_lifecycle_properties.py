@@ -37,7 +37,9 @@ from actuals.models import (
     Actual,
     ActualBilling,
     ActualType,
+    BacklogTotal,
     BillingStatus,
+    BillingType,
     TimeEntry,
 )
 from actuals.services.billing import mark_ready, reverse_write_off, write_off
@@ -355,6 +357,24 @@ class Lifecycle(RuleBasedStateMachine):
                 assert balance == 0, (item.pk, item.billing.status, balance)
             elif item.billing.status != BillingStatus.CANCELLED:
                 assert balance in (D(0), item.amount), (item.pk, item.billing.status, balance)
+
+    @invariant()
+    def the_backlog_totals_kept_by_triggers_equal_the_items(self):
+        kept = {
+            (t.contract_id, t.status, t.currency): (t.items, t.quantity, t.amount)
+            for t in BacklogTotal.objects.exclude(items=0)
+        }
+        summed = {
+            (r["contract"], r["billing__status"], r["currency"]): (r["n"], r["q"], r["a"])
+            for r in Actual.objects.filter(
+                actual_type=ActualType.UNBILLED_SALES,
+                billing_type=BillingType.CHARGEABLE,
+                billing__status__in=BACKLOG_STATUSES,
+            )
+            .values("contract", "billing__status", "currency")
+            .annotate(n=Count("pk"), q=Sum("quantity"), a=Sum("amount"))
+        }
+        assert kept == summed
 
     @invariant()
     def the_subledger_equals_wip_and_the_ledger_balances(self):
