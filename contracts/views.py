@@ -199,7 +199,8 @@ def table_page(
 
     edges: dict[str, dict[str, str]] = {}
     if keyset and page.object_list:
-        rows = list(page.object_list.values_list(*[f.removeprefix("-") for f in ordering]))
+        shown: Any = page.object_list
+        rows = list(shown.values_list(*[f.removeprefix("-") for f in ordering]))
         edges = {
             "previous": {"before": _cursor(rows[0])},
             "next": {"after": _cursor(rows[-1])},
@@ -249,7 +250,7 @@ def _keyset_page(
 ) -> Page:
     """The page the cursor in the request points at, numbered as the link said (see
     :func:`table_page`); without a usable cursor, ``page`` itself."""
-    queryset = paginator.object_list
+    queryset: Any = paginator.object_list
     fields = [f.removeprefix("-") for f in ordering]
     after, before = request.GET.get(after_param), request.GET.get(before_param)
     if before == "end":
