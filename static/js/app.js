@@ -29,8 +29,12 @@
       return field.checked !== field.defaultChecked;
     }
     if (field.tagName === "SELECT") {
-      return Array.prototype.some.call(field.options, function (option) {
-        return option.selected !== option.defaultSelected;
+      // A single select with no option marked selected shows (and had) its first one.
+      var options = Array.prototype.slice.call(field.options);
+      var marked = options.some(function (option) { return option.defaultSelected; });
+      return options.some(function (option, index) {
+        var was = marked ? option.defaultSelected : !field.multiple && index === 0;
+        return option.selected !== was;
       });
     }
     return field.value !== field.defaultValue;

@@ -438,7 +438,10 @@ def test_hours_back_from_an_unposted_credit_note_wait_for_it_before_posting(bill
     with pytest.raises(ValidationError) as blocked:
         post_invoice(invoice=rebilled, by=accountant, at=POSTED_AT)
 
-    assert f"back from credit note {note.reference}, which is not posted yet" in str(blocked.value)
+    assert (
+        f"came back with credit note {note.reference}, which is not posted yet: post the credit note first."
+        in str(blocked.value)
+    )
     post_invoice(invoice=note, by=accountant, at=POSTED_AT)
     post_invoice(invoice=rebilled, by=accountant, at=POSTED_AT)
     assert wip_equals_subledger(billing) == D("0.00")
