@@ -23,7 +23,21 @@ def _choices(form: forms.Form, name: str) -> forms.ModelChoiceField:
     return field
 
 
+class TaskSelect(forms.Select):
+    """Each task option names its project (``data-project``), so the page offers only the
+    tasks of the project chosen in its row (``static/js/app.js``)."""
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-project"] = str(instance.project_id)
+        return option
+
+
 class TaskChoiceField(forms.ModelChoiceField):
+    widget = TaskSelect
+
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.project.code} / {obj.code} {obj.name}"
 
@@ -38,6 +52,9 @@ class GridRowForm(forms.Form):
     )
     task = TaskChoiceField(label=_("Task"), queryset=Task.objects.none(), required=False)
     role = forms.ModelChoiceField(label=_("Role"), queryset=Role.objects.none(), required=False)
+    #: What the row's hours were spent on: every entry of the row gets it, and it becomes the
+    #: text of the invoice detail (a row without one says just the role).
+    description = forms.CharField(label=_("Description"), max_length=300, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -56,8 +73,10 @@ class GridRowForm(forms.Form):
                 max_value=Decimal("24"),
                 max_digits=5,
                 decimal_places=2,
-                attrs={"size": "5"},
+                attrs={"size": "5", "data-day": str(day)},
             )
+        self.fields["project"].widget.attrs["data-project-select"] = ""
+        self.fields["task"].widget.attrs["data-task-select"] = ""
 
     def day_fields(self) -> list[forms.BoundField]:
         return [self[f"d{day}"] for day in range(self.DAYS)]

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from actuals import queries, services
@@ -55,6 +56,8 @@ def my_expenses(request: HttpRequest) -> HttpResponse:
     _require(request, "actuals.add_expenseentry")
     resource = _own_resource(request)
     status_code = 200
+    if request.method == "POST" and request.POST.get("action") == "submit_selected":
+        return _submit_selected(request)
     if request.method == "POST":
         form = ExpenseForm(request.POST, request.FILES)
         if form.is_valid():
@@ -82,6 +85,43 @@ def my_expenses(request: HttpRequest) -> HttpResponse:
         {"form": form, "page": page},
         status=status_code,
     )
+
+
+def _submit_selected(request: HttpRequest) -> HttpResponse:
+    """*Submit selected*: the ticked own draft (or returned) expenses go to approval together,
+    all or none (one that cannot be submitted says why, and nothing is submitted)."""
+    ids = [int(raw) for raw in request.POST.getlist("ids") if raw.isdigit()]
+    own = queries.own_entries(request.user, ExpenseEntry)
+    mine = set(own.filter(pk__in=ids).values_list("pk", flat=True))
+    try:
+        if not ids:
+            raise ValidationError(_("Tick the expenses to submit first."))
+        if unknown := sorted(set(ids) - mine):
+            raise ValidationError(
+                _("Unknown expenses: %(ids)s.") % {"ids": ", ".join(map(str, unknown))}
+            )
+        now = timezone.now()
+        submitted = services.submit_entries(
+            model=ExpenseEntry,
+            ids=ids,
+            by=request.user,
+            submitted_at=now,
+            today=timezone.localdate(now),
+        )
+    except EXPECTED_ERRORS as exc:
+        for error in error_texts(exc):
+            messages.error(request, error)
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d expense submitted for approval.",
+                "%(n)d expenses submitted for approval.",
+                len(submitted),
+            )
+            % {"n": len(submitted)},
+        )
+    return redirect("actuals:my-expenses")
 
 
 @login_required

@@ -35,8 +35,13 @@ def _week_entries(resource: Resource, start: dt.date) -> list[TimeEntry]:
             resource=resource, entry_date__range=(start, start + dt.timedelta(days=6))
         )
         .select_related("project", "task", "role")
-        .order_by("project__code", "task__code", "role__name", "entry_date", "pk")
+        .order_by("project__code", "task__code", "role__name", "description", "entry_date", "pk")
     )
+
+
+def _key(entry: TimeEntry) -> tuple[Any, ...]:
+    """A grid row: project, task, role and description."""
+    return (entry.project_id, entry.task_id, entry.role_id, entry.description)
 
 
 def _cells(
@@ -44,8 +49,7 @@ def _cells(
 ) -> dict[tuple[Any, ...], list[list[TimeEntry]]]:
     cells: dict[tuple[Any, ...], list[list[TimeEntry]]] = {}
     for e in entries:
-        key = (e.project_id, e.task_id, e.role_id)
-        cells.setdefault(key, [[] for _ in range(7)])[(e.entry_date - start).days].append(e)
+        cells.setdefault(_key(e), [[] for _ in range(7)])[(e.entry_date - start).days].append(e)
     return cells
 
 
@@ -62,10 +66,11 @@ def _save_grid(
     for index, form in enumerate(formset.forms, start=1):
         data = form.cleaned_data
         project, task, role = data.get("project"), data.get("task"), data.get("role")
+        description = (data.get("description") or "").strip()
         if project is None or role is None:
             continue
         row_cells = cells.get(
-            (project.pk, task.pk if task else None, role.pk), [[] for _ in range(7)]
+            (project.pk, task.pk if task else None, role.pk, description), [[] for _ in range(7)]
         )
         for day in range(7):
             cell = row_cells[day]
@@ -99,6 +104,7 @@ def _save_grid(
                         role=role,
                         entry_date=date,
                         hours=hours,
+                        description=description,
                         created_at=now,
                         today=today,
                     )
@@ -122,6 +128,7 @@ def _grid_rows(
             getattr(initial.get("project"), "pk", None),
             getattr(initial.get("task"), "pk", None),
             getattr(initial.get("role"), "pk", None),
+            initial.get("description", ""),
         )
         row_cells = cells.get(key) if initial.get("project") else None
         rows.append(
@@ -146,6 +153,23 @@ def _grid_rows(
     return rows
 
 
+def _last_weeks_rows(
+    resource: Resource, start: dt.date, *, known: set[tuple[Any, ...]]
+) -> list[dict[str, Any]]:
+    """*Copy last week*: the rows (project, task, role, description) of the week before that
+    this week does not have yet, without hours: the person types this week's."""
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for e in _week_entries(resource, start - dt.timedelta(days=7)):
+        if _key(e) not in known and _key(e) not in rows:
+            rows[_key(e)] = {
+                "project": e.project,
+                "task": e.task,
+                "role": e.role,
+                "description": e.description,
+            }
+    return list(rows.values())
+
+
 @login_required
 def my_week(request: HttpRequest) -> HttpResponse:
     _require(request, "actuals.add_timeentry")
@@ -156,14 +180,21 @@ def my_week(request: HttpRequest) -> HttpResponse:
     entries = _week_entries(resource, start)
     cells = _cells(entries, start)
     initial = []
-    by_key = {(e.project_id, e.task_id, e.role_id): e for e in entries}
+    by_key = {_key(e): e for e in entries}
     for key, day_cells in cells.items():
         e = by_key[key]
-        row: dict[str, Any] = {"project": e.project, "task": e.task, "role": e.role}
+        row: dict[str, Any] = {
+            "project": e.project,
+            "task": e.task,
+            "role": e.role,
+            "description": e.description,
+        }
         for i, cell in enumerate(day_cells):
             if cell and not _locked(cell):
                 row[f"d{i}"] = cell[0].hours
         initial.append(row)
+    if request.GET.get("copy") == "last-week":
+        initial += _last_weeks_rows(resource, start, known=set(cells))
     initial += [{"role": resource.default_role}] * BLANK_ROWS
     status_code = 200
     if request.method == "POST":

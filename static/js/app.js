@@ -193,3 +193,101 @@
   document.addEventListener("DOMContentLoaded", refreshAllSums);
   document.addEventListener("htmx:afterSettle", refreshAllSums);
 })();
+
+/*
+ * My week: live totals, tasks of the row's project, another row.
+ *
+ *   <table data-timesheet data-decimal-separator="," …>   the grid ({% number_separators %})
+ *   <input data-day="3">                                  hours of the row's fourth day
+ *   <td data-row-total> / <td data-day-total="3"> / <span data-week-total>   sums, shown as typed
+ *   <select data-project-select> + <select data-task-select> (options with data-project)
+ *   <button data-add-row="template-id">                   appends the <template>'s row
+ *
+ * Hours are read in the page's language (7,5 in Dutch); a cell that is not a number counts 0
+ * here and the server says what is wrong with it on save.
+ */
+(function () {
+  "use strict";
+
+  function hundredths(text, decimal) {
+    var value = String(text || "").trim();
+    if (!value) { return 0; }
+    var other = decimal === "," ? "." : ",";
+    if (value.indexOf(other) !== -1) { return 0; }
+    var match = /^(\d+)(?:[.,](\d{1,2}))?$/.exec(value);
+    if (!match) { return 0; }
+    return parseInt(match[1], 10) * 100 + parseInt((match[2] || "").padEnd(2, "0"), 10);
+  }
+
+  function show(units, decimal) {
+    return Math.floor(units / 100) + decimal + String(units % 100).padStart(2, "0");
+  }
+
+  function refresh(table) {
+    var decimal = table.getAttribute("data-decimal-separator") || ".";
+    var days = [0, 0, 0, 0, 0, 0, 0];
+    var week = 0;
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      var sum = 0;
+      row.querySelectorAll("[data-day]").forEach(function (cell) {
+        var units = cell.tagName === "INPUT"
+          ? hundredths(cell.value, decimal)
+          : hundredths(cell.getAttribute("data-hours"), ".");
+        sum += units;
+        days[parseInt(cell.getAttribute("data-day"), 10)] += units;
+      });
+      week += sum;
+      var total = row.querySelector("[data-row-total]");
+      if (total) { total.textContent = show(sum, decimal); }
+    });
+    table.querySelectorAll("[data-day-total]").forEach(function (cell) {
+      cell.textContent = show(days[parseInt(cell.getAttribute("data-day-total"), 10)], decimal);
+    });
+    table.querySelectorAll("[data-week-total]").forEach(function (cell) {
+      cell.textContent = show(week, decimal);
+    });
+  }
+
+  function filterTasks(projectSelect) {
+    var row = projectSelect.closest("tr");
+    var tasks = row && row.querySelector("[data-task-select]");
+    if (!tasks) { return; }
+    Array.prototype.forEach.call(tasks.options, function (option) {
+      var owner = option.getAttribute("data-project");
+      var hidden = Boolean(owner) && owner !== projectSelect.value;
+      option.hidden = hidden;
+      option.disabled = hidden;
+      if (hidden && option.selected) { tasks.value = ""; }
+    });
+  }
+
+  document.addEventListener("input", function (event) {
+    var table = event.target.closest && event.target.closest("[data-timesheet]");
+    if (table && event.target.hasAttribute("data-day")) { refresh(table); }
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-project-select]")) {
+      filterTasks(event.target);
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-add-row]");
+    if (!button) { return; }
+    var template = document.getElementById(button.getAttribute("data-add-row"));
+    var total = document.querySelector('input[name$="-TOTAL_FORMS"]');
+    var table = document.querySelector("[data-timesheet]");
+    if (!template || !total || !table) { return; }
+    var index = parseInt(total.value, 10);
+    var holder = document.createElement("tbody");
+    holder.innerHTML = template.innerHTML.replace(/__prefix__/g, String(index));
+    var row = holder.querySelector("tr");
+    table.querySelector("tbody").appendChild(row);
+    total.value = String(index + 1);
+    var first = row.querySelector("select, input");
+    if (first) { first.focus(); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-timesheet]").forEach(refresh);
+    document.querySelectorAll("[data-project-select]").forEach(filterTasks);
+  });
+})();

@@ -11,7 +11,7 @@ from django.utils import timezone
 from actuals import services
 from actuals.models import Actual, EntryStatus, ExpenseEntry, TimeEntry
 from tests.actuals.conftest import AT, make_contract
-from tests.factories import ExpenseCategoryFactory
+from tests.factories import ExpenseCategoryFactory, TaskFactory
 
 
 def monday() -> dt.date:
@@ -108,6 +108,68 @@ def test_my_week_reads_hours_in_the_language_of_the_page(world, client):
     assert TimeEntry.objects.get(entry_date=week).hours == Decimal("7.50")
 
 
+def test_my_week_rows_carry_a_description_that_becomes_the_actuals_text(world, client):
+    client.force_login(world.resource.user)
+    week = monday()
+    url = f"/time/week/?week={week.isoformat()}"
+    row = {"project": world.project.pk, "role": world.role.pk}
+
+    response = client.post(
+        url,
+        grid_post(
+            world,
+            week,
+            [
+                {**row, "description": "Data migration", "d0": "6"},
+                {**row, "description": "Workshop", "d0": "2", "d1": "4"},
+            ],
+        ),
+    )
+
+    assert response.status_code == 302
+    assert sorted(TimeEntry.objects.values_list("description", "entry_date", "hours")) == [
+        ("Data migration", week, Decimal("6.00")),
+        ("Workshop", week, Decimal("2.00")),
+        ("Workshop", week + dt.timedelta(days=1), Decimal("4.00")),
+    ]
+    page = client.get(url).content.decode()
+    assert page.count('name="row-0-description"') == 1  # a saved row keeps its text
+    assert ">Data migration<" in page and ">Workshop<" in page
+    make_contract(project=world.project, manager=world.manager)
+    entry = TimeEntry.objects.get(description="Data migration")
+    services.submit_entry(entry=entry, by=world.resource.user, submitted_at=AT, today=week)
+    services.approve_time_entry(entry=entry, approved_by=world.manager, approved_at=AT)
+    texts = set(Actual.objects.filter(time_entry=entry).values_list("description", flat=True))
+    assert texts == {"Data migration"}
+
+
+def test_my_week_copies_last_weeks_rows_without_hours(world, client):
+    client.force_login(world.resource.user)
+    week = monday()
+    last = week - dt.timedelta(days=7)
+    task = TaskFactory(project=world.project, code="MIG")
+    other = TaskFactory(code="ELSE")  # another project's task
+    services.create_time_entry(
+        resource=world.resource,
+        project=world.project,
+        task=task,
+        role=world.role,
+        entry_date=last,
+        hours=Decimal("8"),
+        description="Data migration",
+        created_at=AT,
+        today=week,
+    )
+
+    page = client.get(f"/time/week/?week={week.isoformat()}&copy=last-week").content.decode()
+
+    assert 'name="row-0-description" value="Data migration"' in page
+    assert f'<option value="{task.pk}" selected data-project="{world.project.pk}">' in page
+    assert f'data-project="{other.project_id}"' in page  # hidden by the script for this row
+    assert 'name="row-0-d0"' in page and 'name="row-0-d0" value' not in page  # no hours copied
+    assert TimeEntry.objects.filter(entry_date__gte=week).count() == 0
+
+
 def test_my_week_refuses_a_bad_grid_whole(world, client):
     client.force_login(world.resource.user)
     week = monday()
@@ -169,6 +231,45 @@ def test_my_expenses_create_with_receipt(world, client, settings, tmp_path):
     assert submit.status_code == 302
     entry.refresh_from_db()
     assert entry.status == EntryStatus.SUBMITTED
+
+
+def _expense(world, category, amount):
+    return services.create_expense_entry(
+        resource=world.resource,
+        project=world.project,
+        category=category,
+        entry_date=timezone.localdate(),
+        amount=Decimal(amount),
+        currency="EUR",
+        created_at=AT,
+        today=timezone.localdate(),
+    )
+
+
+def test_expenses_ticked_in_the_list_are_submitted_together_or_not_at_all(world, client):
+    category = ExpenseCategoryFactory()
+    taxi, hotel, lunch = (_expense(world, category, a) for a in ("19.99", "120.00", "12.50"))
+    client.force_login(world.resource.user)
+    page = client.get("/time/expenses/").content.decode()
+    assert 'data-select-item="expenses"' in page and 'value="submit_selected"' in page
+    assert 'data-confirm="Delete this expense? This cannot be undone."' in page
+
+    refused = client.post(
+        "/time/expenses/", {"action": "submit_selected", "ids": [taxi.pk, 999_999]}, follow=True
+    ).content.decode()
+    assert "Unknown expenses: 999999." in refused
+    assert ExpenseEntry.objects.filter(status=EntryStatus.SUBMITTED).count() == 0
+
+    done = client.post(
+        "/time/expenses/", {"action": "submit_selected", "ids": [taxi.pk, hotel.pk]}, follow=True
+    ).content.decode()
+
+    assert "2 expenses submitted for approval." in done
+    assert dict(ExpenseEntry.objects.values_list("pk", "status")) == {
+        taxi.pk: EntryStatus.SUBMITTED,
+        hotel.pk: EntryStatus.SUBMITTED,
+        lunch.pk: EntryStatus.DRAFT,
+    }
 
 
 def test_returned_page_shows_the_reason(world, client):
