@@ -19,10 +19,12 @@ multiplies hours or money by ten or a thousand:
 The REST API is not affected: JSON numbers and strings there always use a point.
 """
 
+import datetime as dt
 import re
 from decimal import Decimal
+from typing import Any
 
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 
@@ -71,3 +73,12 @@ def parse_number(text: str) -> Decimal:
             )
         whole = "".join(groups)
     return Decimal(sign + (whole or "0") + ("." + fraction if fraction else ""))
+
+
+def show_date(day: Any) -> str:
+    """A date (or moment, local time) as the reader's language writes it in tables and
+    messages (``SHORT_DATE_FORMAT``: 2026-03-02 in English, 02-03-2026 in Dutch): one date
+    format per language, also inside sentences."""
+    if isinstance(day, dt.datetime):
+        return formats.date_format(timezone.localtime(day), "SHORT_DATETIME_FORMAT")
+    return formats.date_format(day, "SHORT_DATE_FORMAT")

@@ -198,14 +198,19 @@ def table_page(
         return f"?{params.urlencode()}"
 
     edges: dict[str, dict[str, str]] = {}
-    if keyset and page.object_list:
-        shown: Any = page.object_list
-        rows = list(shown.values_list(*[f.removeprefix("-") for f in ordering]))
-        edges = {
-            "previous": {"before": _cursor(rows[0])},
-            "next": {"after": _cursor(rows[-1])},
-            "last": {"before": "end"},
-        }
+    if keyset:
+        # One read of the page's sort values (its last column the id); the page is then its
+        # rows by id, so whatever the caller reads of it costs no second sort.
+        page_rows: Any = page.object_list
+        rows = list(page_rows.values_list(*[f.removeprefix("-") for f in ordering]))
+        all_rows: Any = paginator.object_list
+        page.object_list = all_rows.filter(pk__in=[r[-1] for r in rows])
+        if rows:
+            edges = {
+                "previous": {"before": _cursor(rows[0])},
+                "next": {"after": _cursor(rows[-1])},
+                "last": {"before": "end"},
+            }
 
     shown = sorted(
         {1, paginator.num_pages, *range(page.number - 2, page.number + 3)}

@@ -133,6 +133,7 @@ def _rows(ids: list[int]) -> list[dict[str, Any]]:
     )
     lines = {line.pk: line for line in fetched}
     profiles = PostingProfiles()
+    profiles.load(line.project for line in lines.values())
     rows = []
     for pk in ids:
         line = lines[pk]

@@ -45,6 +45,7 @@ class LegalEntityFactory(factory.django.DjangoModelFactory):
     chamber_of_commerce = "12345678"
     iban = "NL91ABNA0417164300"
     accounting_currency = "EUR"
+    language = "en"  # English books, so that the tests read like the docs
 
 
 class SalesTaxGroupFactory(factory.django.DjangoModelFactory):

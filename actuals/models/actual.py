@@ -259,6 +259,13 @@ class Actual(models.Model):
             # The default order of the actuals API and of the backlog (date, id): a first page
             # is read off this index instead of sorting every actual.
             models.Index(fields=["transaction_date", "id"], name="actual_date_idx"),
+            # The backlog sorted by amount (largest first, or smallest): its chargeable unbilled
+            # sales only, read from either end.
+            models.Index(
+                fields=["amount", "id"],
+                name="actual_backlog_amount_idx",
+                condition=Q(actual_type="unbilled_sales", billing_type="chargeable"),
+            ),
             models.Index(fields=["line_customer"], name="actual_line_customer_idx"),
             models.Index(
                 fields=["reverses"],

@@ -354,20 +354,22 @@ def write_off(
         journal.withdraw([a.pk for a in actuals])
         for entity_actuals in _by_legal_entity(actuals):
             balances = wip.wip_balances(entity_actuals)
+            with entity_actuals[0].project.legal_entity.books_language():
+                description = _("Written off: %(reason)s") % {"reason": reason}
+                memo = ngettext(
+                    "Write-off of %(n)d backlog item: %(reason)s",
+                    "Write-off of %(n)d backlog items: %(reason)s",
+                    len(entity_actuals),
+                ) % {"n": len(entity_actuals), "reason": reason}
             _post(
                 wip.clear(
                     list(balances.values()),
                     kind=WipMovementKind.WRITTEN_OFF,
-                    description=_("Written off: %(reason)s") % {"reason": reason},
+                    description=description,
                 ),
                 actuals=entity_actuals,
                 entry_date=timezone.localdate(at),
-                memo=ngettext(
-                    "Write-off of %(n)d backlog item: %(reason)s",
-                    "Write-off of %(n)d backlog items: %(reason)s",
-                    len(entity_actuals),
-                )
-                % {"n": len(entity_actuals), "reason": reason},
+                memo=memo,
                 by=by,
                 at=at,
             )
@@ -412,11 +414,14 @@ def reverse_write_off(
             by_entry.setdefault(last.entry_id, []).append((actuals[pk], last, amount, accounting))
         for items in by_entry.values():
             written = items[0][1].entry
+            with written.legal_entity.books_language():
+                description = _("Write-off reversed")
+                memo = _("Reversal of write-off %(voucher)s") % {"voucher": written.voucher_number}
             _post(
-                wip.restore(items, description=_("Write-off reversed")),
+                wip.restore(items, description=description),
                 actuals=[i[0] for i in items],
                 entry_date=written.entry_date,
-                memo=_("Reversal of write-off %(voucher)s") % {"voucher": written.voucher_number},
+                memo=memo,
                 by=by,
                 at=at,
             )

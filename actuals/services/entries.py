@@ -33,6 +33,7 @@ from actuals.models.entries import Entry
 from actuals.receipts import validate_receipt
 from contracts.models import ExpenseCategory, Project, Resource, Role, Task
 from contracts.money import ZERO, is_currency
+from contracts.numbers import show_date
 
 from .errors import EntryStateError, NotAuthorError
 
@@ -74,7 +75,7 @@ def _check_common(
             errors.add(
                 "entry_date",
                 _("The date may be at most %(n)d days ahead (until %(latest)s).")
-                % {"n": settings.FUTURE_ENTRY_DAYS, "latest": latest.isoformat()},
+                % {"n": settings.FUTURE_ENTRY_DAYS, "latest": show_date(latest)},
             )
 
 
@@ -125,7 +126,7 @@ def validate_time_entry(
                     "%(resource)s would have %(total)s hours on %(date)s; at most 24 hours "
                     "a day can be booked."
                 )
-                % {"resource": resource, "total": total, "date": entry_date.isoformat()},
+                % {"resource": resource, "total": total, "date": show_date(entry_date)},
             )
     errors.raise_if_any()
 

@@ -20,6 +20,7 @@ from actuals.models import EDITABLE_STATES, TimeEntry
 from actuals.views.common import _own_resource, _require
 from contracts.errors import EXPECTED_ERRORS, error_texts
 from contracts.models import Resource
+from contracts.numbers import show_date
 
 BLANK_ROWS = 3
 
@@ -111,7 +112,7 @@ def _save_grid(
             except EXPECTED_ERRORS as exc:
                 errors.extend(
                     _("Row %(row)d, %(date)s: %(reason)s")
-                    % {"row": index, "date": date.strftime("%a %d-%m"), "reason": reason}
+                    % {"row": index, "date": show_date(date), "reason": reason}
                     for reason in error_texts(exc)
                 )
     if errors:

@@ -1,8 +1,11 @@
 """Master data: legal entities, customers, projects and tasks, resources and roles, categories."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,13 +26,28 @@ class LegalEntity(models.Model):
     iban = models.CharField(_("IBAN"), max_length=34)
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     accounting_currency = models.CharField(_("accounting currency"), max_length=3, default="EUR")
+    #: The language of its books: ledger memos are written in it, whoever posts (a Dutch
+    #: accountant reading the portal in English still books Dutch memos).
+    language = models.CharField(
+        _("language of the books"), max_length=2, choices=Language.choices, default=Language.DUTCH
+    )
 
     class Meta:
         verbose_name = _("legal entity")
         verbose_name_plural = _("legal entities")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(language__in=Language.values), name="legalentity_language_valid"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def books_language(self) -> Any:
+        """``with legal_entity.books_language(): memo = _(…)`` writes the memo in the language
+        of the books."""
+        return translation.override(self.language)
 
 
 class SalesTaxGroup(models.Model):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from contracts.errors import EXPECTED_ERRORS, error_texts
+from contracts.numbers import show_date
 from contracts.views import Column, table_page
 from invoicing.filters import runs_visible_to
 from invoicing.forms import RunForm
@@ -61,7 +62,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             _("Invoice run %(id)s for %(date)s started.")
-            % {"id": run.pk, "date": run.run_date.isoformat()},
+            % {"id": run.pk, "date": show_date(run.run_date)},
         )
         return redirect("invoicing:run-detail", pk=run.pk)
     table = table_page(

@@ -9,9 +9,9 @@ import logging
 
 from django.conf import settings
 from django.db import models, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contracts.numbers import show_date
 from invoicing.models import RunStatus
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def fail_stalled(
         for job in jobs.select_for_update(skip_locked=True, no_key=True).filter(
             status=RunStatus.RUNNING, heartbeat_at__lt=now - stalled_after()
         ):
-            last = timezone.localtime(job.heartbeat_at).strftime("%Y-%m-%d %H:%M")  # type: ignore[attr-defined]
+            last = show_date(job.heartbeat_at)  # type: ignore[attr-defined]
             job.status = RunStatus.FAILED  # type: ignore[attr-defined]
             job.finished_at = now  # type: ignore[attr-defined]
             job.message = _(  # type: ignore[attr-defined]

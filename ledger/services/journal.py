@@ -103,10 +103,12 @@ def _journal_line_entry(
         "customer": line.customer,
         "description": line.description,
     }
+    with legal_entity.books_language():
+        memo = f"{JournalLineKind(line.kind).label} {line.source_key}"
     return post_entry(
         legal_entity=legal_entity,
         entry_date=line.line_date,
-        memo=f"{JournalLineKind(line.kind).label} {line.source_key}",
+        memo=memo,
         lines=[
             LineSpec(account=debit, side=Side.DEBIT, **common),
             LineSpec(account=credit, side=Side.CREDIT, **common),

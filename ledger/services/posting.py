@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from contracts.models import Customer, ItemSalesTaxGroup, LegalEntity, Project, SalesTaxGroup
 from contracts.money import ZERO, is_currency, round_money
+from contracts.numbers import show_date
 from ledger.models import (
     Account,
     CustomerTransaction,
@@ -74,7 +75,7 @@ def exchange_rate(*, from_currency: str, to_currency: str, on_date: dt.date) -> 
             "No exchange rate from %(from)s to %(to)s on or before %(date)s: add one under "
             "exchange rates."
         )
-        % {"from": from_currency, "to": to_currency, "date": on_date.isoformat()}
+        % {"from": from_currency, "to": to_currency, "date": show_date(on_date)}
     )
 
 
@@ -176,7 +177,7 @@ def _open_period(*, legal_entity: LegalEntity, on_date: dt.date, field: str) -> 
     if period is None:
         raise PeriodClosed(
             _("No accounting period of %(le)s covers %(date)s: create the fiscal year first.")
-            % {"le": legal_entity.code, "date": on_date.isoformat()},
+            % {"le": legal_entity.code, "date": show_date(on_date)},
             field=field,
         )
     if period.status != PeriodStatus.OPEN:
@@ -188,8 +189,8 @@ def _open_period(*, legal_entity: LegalEntity, on_date: dt.date, field: str) -> 
             % {
                 "n": period.number,
                 "year": period.fiscal_year.year,
-                "start": period.start_date.isoformat(),
-                "end": period.end_date.isoformat(),
+                "start": show_date(period.start_date),
+                "end": show_date(period.end_date),
             },
             field=field,
         )

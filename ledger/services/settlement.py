@@ -89,10 +89,11 @@ def settle_customer_transaction(
             item=item, open_amount=item.open_amount
         ) - open_accounting_amount(item=item, open_amount=item.open_amount - amount)
         receivables = _receivables_account(item)
-        description = _("Payment %(ref)s of %(doc)s") % {
-            "ref": reference,
-            "doc": item.document_number,
-        }
+        with item.legal_entity.books_language():
+            description = _("Payment %(ref)s of %(doc)s") % {
+                "ref": reference,
+                "doc": item.document_number,
+            }
         entry = post_entry(
             legal_entity=item.legal_entity,
             entry_date=payment_date,

@@ -676,3 +676,18 @@ def test_a_batch_takes_only_proposals(billing, accountant, no_accrual):
         ]
     }
     assert PostingBatch.objects.count() == 0
+
+
+def test_the_memo_is_in_the_language_of_the_books_whoever_posts(billing, accountant, no_accrual):
+    """An accountant reading the portal in English posts into Dutch books: a Dutch memo."""
+    from django.utils import translation
+
+    c.LegalEntity.objects.filter(pk=billing.project.legal_entity_id).update(language="nl")
+    invoice = confirmed(billing, "8")
+
+    with translation.override("en"):
+        posted = post_invoice(invoice=invoice, by=accountant, at=POSTED_AT)
+
+    assert posted.ledger_entry.memo == (
+        f"Factuur INV2026-000001, contract K-001, {billing.project.customer.name}"
+    )

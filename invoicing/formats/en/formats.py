@@ -1,7 +1,9 @@
 """English: ISO dates in tables (2026-03-02), amounts 1,234.56."""
 
 SHORT_DATE_FORMAT = "Y-m-d"
+DATE_FORMAT = SHORT_DATE_FORMAT  # one date format per language, everywhere
 SHORT_DATETIME_FORMAT = "Y-m-d H:i"
 DECIMAL_SEPARATOR = "."
 THOUSAND_SEPARATOR = ","
 NUMBER_GROUPING = 3
+DATETIME_FORMAT = SHORT_DATETIME_FORMAT

@@ -6,6 +6,7 @@ YYYY-MM-DD. Dutch day-first input is accepted too.
 """
 
 SHORT_DATE_FORMAT = "d-m-Y"
+DATE_FORMAT = SHORT_DATE_FORMAT  # one date format per language, everywhere
 SHORT_DATETIME_FORMAT = "d-m-Y H:i"
 DATE_INPUT_FORMATS = [
     "%Y-%m-%d",  # 2026-03-02, what <input type="date"> sends and shows
@@ -24,3 +25,4 @@ DATETIME_INPUT_FORMATS = [
 DECIMAL_SEPARATOR = ","
 THOUSAND_SEPARATOR = "."
 NUMBER_GROUPING = 3
+DATETIME_FORMAT = SHORT_DATETIME_FORMAT

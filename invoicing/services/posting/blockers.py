@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from actuals.journal import source_key
 from actuals.models import Actual, BillingType
 from contracts.models import Project
+from contracts.numbers import show_date
 from invoicing.models import (
     Invoice,
     InvoiceDetail,
@@ -309,7 +310,7 @@ def posting_blockers(invoice: Invoice) -> dict[str, list[str]]:
     if due < invoice.invoice_date:
         errors["due_date"].append(
             _("The due date %(due)s lies before the invoice date %(date)s: change the due date.")
-            % {"due": due.isoformat(), "date": invoice.invoice_date.isoformat()}
+            % {"due": show_date(due), "date": show_date(invoice.invoice_date)}
         )
     if invoice.corrects_id is not None:
         original = Invoice.objects.get(pk=invoice.corrects_id)

@@ -224,17 +224,19 @@ def _wip(
 
 
 def _memo(invoice: Invoice, number: str) -> str:
-    if invoice.corrects_id is not None:
-        return _("Credit note %(number)s for invoice %(original)s, %(customer)s") % {
+    """The entry's memo, in the language of the legal entity's books."""
+    with invoice.legal_entity.books_language():
+        if invoice.corrects_id is not None:
+            return _("Credit note %(number)s for invoice %(original)s, %(customer)s") % {
+                "number": number,
+                "original": invoice.corrects,
+                "customer": invoice.customer.name,
+            }
+        return _("Invoice %(number)s, contract %(contract)s, %(customer)s") % {
             "number": number,
-            "original": invoice.corrects,
+            "contract": invoice.contract.number,
             "customer": invoice.customer.name,
         }
-    return _("Invoice %(number)s, contract %(contract)s, %(customer)s") % {
-        "number": number,
-        "contract": invoice.contract.number,
-        "customer": invoice.customer.name,
-    }
 
 
 def _render_pdf(invoice: Invoice) -> bytes:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from contracts.errors import NotAllowed
 from contracts.models import ItemSalesTaxGroup, SalesTaxGroup
+from contracts.numbers import show_date
 from invoicing.models import (
     Invoice,
     InvoiceDetail,
@@ -97,7 +98,7 @@ def posting_period(invoice: Invoice) -> tuple[dt.date, Period]:
                 "The accounting date %(date)s lies in a closed period and %(le)s has no open "
                 "period after it: create the next fiscal year or reopen a period."
             )
-            % {"date": wanted.isoformat(), "le": invoice.legal_entity.code},
+            % {"date": show_date(wanted), "le": invoice.legal_entity.code},
             field="accounting_date",
         )
     if period is None:
@@ -106,7 +107,7 @@ def posting_period(invoice: Invoice) -> tuple[dt.date, Period]:
                 "No accounting period of %(le)s covers the accounting date %(date)s: create "
                 "the fiscal year first, or choose another accounting date."
             )
-            % {"le": invoice.legal_entity.code, "date": wanted.isoformat()},
+            % {"le": invoice.legal_entity.code, "date": show_date(wanted)},
             field="accounting_date",
         )
     raise PeriodClosed(
@@ -116,11 +117,11 @@ def posting_period(invoice: Invoice) -> tuple[dt.date, Period]:
             "reopen the period."
         )
         % {
-            "date": wanted.isoformat(),
+            "date": show_date(wanted),
             "n": period.number,
             "year": period.fiscal_year.year,
-            "start": period.start_date.isoformat(),
-            "end": period.end_date.isoformat(),
+            "start": show_date(period.start_date),
+            "end": show_date(period.end_date),
         },
         field="accounting_date",
     )
@@ -177,7 +178,7 @@ def update_proposal(
                     "The due date %(due)s lies before the invoice date %(date)s: choose a due "
                     "date on or after the invoice date."
                 )
-                % {"due": due.isoformat(), "date": locked.invoice_date.isoformat()}
+                % {"due": show_date(due), "date": show_date(locked.invoice_date)}
             ]
         lines = {
             line.pk: line
