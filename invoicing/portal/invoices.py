@@ -26,7 +26,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from contracts.errors import EXPECTED_ERRORS, error_texts
@@ -83,7 +83,12 @@ def _list_page(request: HttpRequest, *, drafts: bool) -> HttpResponseBase:
     table = table_page(
         request,
         invoices,
-        columns=INVOICE_COLUMNS,
+        columns=(
+            [Column(gettext_lazy("Select"))]
+            if drafts and request.user.has_perm("invoicing.confirm_invoice")
+            else []
+        )
+        + INVOICE_COLUMNS,
         default_sort="date" if drafts else "-date",
         filter_form=None,
         per_page=50,
@@ -127,8 +132,39 @@ def invoice_list(request: HttpRequest) -> HttpResponseBase:
 
 @login_required
 def drafts(request: HttpRequest) -> HttpResponseBase:
-    """Open drafts (and invoices in review) of my contracts: the work to finish."""
+    """Open drafts (and invoices in review) of my contracts: the work to finish. *Confirm
+    selected* confirms the ticked drafts one by one: those that can be are confirmed, the rest
+    stay drafts and each says why."""
+    if request.method == "POST":
+        return _confirm_selected(request)
     return _list_page(request, drafts=True)
+
+
+def _confirm_selected(request: HttpRequest) -> HttpResponse:
+    require(request, "invoicing.view_invoice", "invoicing.confirm_invoice")
+    ids = [int(raw) for raw in request.POST.getlist("ids") if raw.isdigit()]
+    invoices = list(invoices_visible_to(request.user).filter(pk__in=ids).order_by("pk"))
+    if not invoices:
+        messages.error(request, _("Tick the drafts to confirm first."))
+        return redirect("invoicing:drafts")
+    confirmed = 0
+    for invoice in invoices:
+        try:
+            confirm_invoice(invoice=invoice, by=request.user, at=timezone.now())
+        except EXPECTED_ERRORS as exc:
+            for text in error_texts(exc):
+                messages.warning(
+                    request,
+                    _("%(ref)s not confirmed: %(reason)s") % {"ref": invoice, "reason": text},
+                )
+        else:
+            confirmed += 1
+    messages.success(
+        request,
+        ngettext("%(n)d invoice confirmed.", "%(n)d invoices confirmed.", confirmed)
+        % {"n": confirmed},
+    )
+    return redirect("invoicing:drafts")
 
 
 def _get(request: HttpRequest, pk: int) -> Invoice:

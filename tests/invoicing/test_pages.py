@@ -612,3 +612,37 @@ def test_confirm_refuses_unsaved_header_changes(manager_client, billing):
     )
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.CONFIRMED
+
+
+def test_confirm_selected_drafts_confirms_what_it_can_and_says_why_not(manager_client, billing):
+    other = ProjectFactory(
+        code="P-TWO",
+        customer=billing.project.customer,
+        legal_entity=billing.project.legal_entity,
+        project_manager=billing.manager,
+    )
+    make_contract(project=other, manager=billing.manager, number="K-002")
+    billing.approve_ready("8")
+    billing.approve_ready("4", project=other)
+    first = create_draft(billing)
+    result = create_invoice_for_contract(
+        contract=c.Contract.objects.get(number="K-002"),
+        up_to=None,
+        invoice_date=dt.date(2026, 3, 31),
+        by=billing.manager,
+        now=AT,
+    )
+    second = Invoice.objects.get(pk=next(iter(result.invoice_ids)))
+    page = manager_client.get(reverse("invoicing:drafts")).content.decode()
+    assert 'data-select-all="drafts"' in page and 'id="confirm-selected"' in page
+    confirm_invoice(invoice=first, by=billing.manager, at=AT)  # meanwhile, in another tab
+
+    response = manager_client.post(reverse("invoicing:drafts"), {"ids": [first.pk, second.pk]})
+
+    assert texts(response) == [
+        f"{first} not confirmed: Invoice {first} is Confirmed; only a draft or in-review "
+        "invoice can be confirmed.",
+        "1 invoice confirmed.",
+    ]
+    second.refresh_from_db()
+    assert second.status == InvoiceStatus.CONFIRMED
