@@ -14,12 +14,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from contracts.exports import export_queryset, export_response, requested_format
 from contracts.forms import ListFilterForm
 from contracts.models import Customer, LegalEntity
 from contracts.views import Column, table_page
@@ -126,9 +128,16 @@ def reports(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @_perm("view_reports")
-def trial_balance_page(request: HttpRequest) -> HttpResponse:
+def trial_balance_page(request: HttpRequest) -> HttpResponseBase:
     form, legal_entity, on_date = _entity_and_date(request)
     tb = trial_balance(legal_entity=legal_entity, on_date=on_date) if legal_entity else None
+    if tb is not None and (fmt := requested_format(request)):
+        return export_response(
+            fmt,
+            filename=f"trial-balance-{legal_entity.code if legal_entity else ''}-{on_date}",
+            headers=[_("Account"), _("Name"), _("Debit"), _("Credit"), _("Balance")],
+            rows=([r.account.code, r.account.name, r.debit, r.credit, r.balance] for r in tb.rows),
+        )
     return render(request, "ledger/trial_balance.html", {"form": form, "tb": tb})
 
 
@@ -241,7 +250,7 @@ class StatementForm(forms.Form):
 
 @login_required
 @_perm("view_customertransaction")
-def receivables(request: HttpRequest) -> HttpResponse:
+def receivables(request: HttpRequest) -> HttpResponseBase:
     """The open items as they stand (filter by customer, overdue / not yet due at a date,
     default today; sort; page)."""
     filter_form = OpenItemFilterForm(request.GET or None, today=_today())
@@ -261,6 +270,22 @@ def receivables(request: HttpRequest) -> HttpResponse:
         filter_form=filter_form,
     )
     on_date = filter_form.on_date
+    if fmt := requested_format(request):
+        return export_queryset(
+            fmt,
+            filename="open-items",
+            queryset=table.page.paginator.object_list,
+            columns=[
+                ("customer__code", _("Customer")),
+                ("customer__name", _("Name")),
+                ("document_number", _("Document")),
+                ("document_date", _("Date")),
+                ("due_date", _("Due")),
+                ("currency", _("Currency")),
+                ("amount", _("Amount")),
+                ("open_amount", _("Open")),
+            ],
+        )
     rows = [
         {"item": item, "days_overdue": max((on_date - item.due_date).days, 0)}
         for item in table.rows
@@ -274,9 +299,26 @@ def receivables(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @_perm("view_reports")
-def aging_page(request: HttpRequest) -> HttpResponse:
+def aging_page(request: HttpRequest) -> HttpResponseBase:
     form, legal_entity, on_date = _entity_and_date(request)
     report = aging_report(legal_entity=legal_entity, on_date=on_date) if legal_entity else None
+    if report is not None and (fmt := requested_format(request)):
+        return export_response(
+            fmt,
+            filename=f"aging-{report.legal_entity.code}-{on_date}",
+            headers=[
+                _("Customer"),
+                _("Name"),
+                _("Currency"),
+                *[label for _key, label in BUCKETS],
+                _("Total"),
+            ],
+            rows=(
+                [row.customer.code, row.customer.name, currency, *amounts.as_list(), amounts.total]
+                for row in report.rows
+                for currency, amounts in sorted(row.by_currency.items())
+            ),
+        )
     return render(
         request,
         "ledger/receivables/aging.html",

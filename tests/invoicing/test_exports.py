@@ -151,3 +151,79 @@ def test_actuals_and_invoices_export_what_their_filters_select(
         ("2026-03-02", "Unbilled sales", "8.00", "1600.00", "Chargeable"),
     ]
     assert D(actuals[1][11]) == item.amount
+
+
+def test_journal_lines_open_items_aging_and_trial_balance_export(billing, accountant, client):
+    """The accountant's exports, read back: a posted invoice of 1,936.00 (1,600 + 21 % VAT)
+    from a posted journal (cost 800, WIP 1,600)."""
+    from actuals.journal import import_actuals
+    from invoicing.services import confirm_invoice, post_invoice
+    from ledger.models import Journal
+    from ledger.services import post_journal
+
+    billing.approve_ready("8", day=dt.date(2026, 3, 2))
+    import_actuals(now=AT)
+    journal = Journal.objects.get()
+    client.force_login(accountant)
+    url = reverse("ledger:journal-detail", args=[journal.pk])
+    lines = read(client.get(url, {"export": "xlsx", "kind": "tm_unbilled_sales"}))
+    assert lines[0][:8] == [
+        "Date",
+        "Kind",
+        "Project",
+        "Customer",
+        "Description",
+        "Source",
+        "Currency",
+        "Amount",
+    ]
+    assert [(r[1], r[2], r[7], r[8], r[9], r[10]) for r in lines[1:]] == [
+        ("T&M unbilled sales", "P-ACME", 1600, "DOMESTIC", "SERVICES", "Draft")
+    ]
+    post_journal(journal=journal, posted_by=accountant, posted_at=AT)
+    result = create_invoice_for_contract(
+        contract=billing.contract,
+        up_to=None,
+        invoice_date=dt.date(2026, 3, 31),
+        by=billing.manager,
+        now=AT,
+    )
+    invoice = confirm_invoice(
+        invoice=billing.contract.invoices.get(pk=next(iter(result.invoice_ids))),
+        by=billing.manager,
+        at=AT,
+    )
+    post_invoice(invoice=invoice, by=accountant, at=dt.datetime(2026, 4, 1, 9, tzinfo=dt.UTC))
+
+    open_items = read(client.get(reverse("ledger:receivables"), {"export": "csv"}))
+    aging = read(client.get(reverse("ledger:aging"), {"export": "csv", "date": "2026-05-15"}))
+    balance = read(
+        client.get(reverse("ledger:trial-balance"), {"export": "xlsx", "date": "2026-12-31"})
+    )
+
+    assert open_items == [
+        ["Customer", "Name", "Document", "Date", "Due", "Currency", "Amount", "Open"],
+        [
+            "ACME",
+            billing.project.customer.name,
+            "INV2026-000001",
+            "2026-03-31",
+            "2026-04-30",
+            "EUR",
+            "1936.00",
+            "1936.00",
+        ],
+    ]
+    assert aging[0][:3] == ["Customer", "Name", "Currency"]
+    assert aging[1][:3] == ["ACME", billing.project.customer.name, "EUR"]
+    assert aging[1][3:] == ["0.00", "1936.00", "0.00", "0.00", "0.00", "1936.00"]  # 15 days late
+    assert balance[0] == ["Account", "Name", "Debit", "Credit", "Balance"]
+    assert {r[0]: r[4] for r in balance[1:]} == {
+        "1300": 1936,
+        "1350": 0,
+        "1710": -336,
+        "4990": -800,
+        "7000": 800,
+        "8000": -1600,
+        "8050": 0,
+    }
