@@ -5,11 +5,12 @@ entries and actuals of the projects they manage; accountants and administrators 
 everything. Anything else is answered as if it did not exist (404).
 """
 
-from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Case, CharField, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
 
 from actuals.models import (
     Actual,
@@ -18,6 +19,7 @@ from actuals.models import (
     TimeEntry,
 )
 from actuals.models.entries import Entry
+from contracts.models import TransactionClass
 from contracts.roles import Role, has_role, sees_everything
 
 E = TypeVar("E", TimeEntry, ExpenseEntry)
@@ -67,15 +69,31 @@ def visible_actuals(user: Any) -> QuerySet[Actual]:
     return qs.none()
 
 
-def actual_totals(qs: QuerySet[Actual]) -> dict[str, dict[str, tuple[Decimal, Decimal]]]:
-    """``{actual_type: {currency: (quantity, amount)}}`` (amounts never added across
-    currencies)."""
-    totals: dict[str, dict[str, tuple[Decimal, Decimal]]] = defaultdict(dict)
-    for row in (
-        qs.order_by()
-        .values("actual_type", "currency")
+@dataclass(frozen=True)
+class ActualTotal:
+    """Actuals of one type, currency and unit: hours are never added to kilometres."""
+
+    type: str
+    currency: str
+    unit: str
+    quantity: Decimal
+    amount: Decimal
+
+
+def actual_totals(qs: QuerySet[Actual]) -> list[ActualTotal]:
+    """Quantity and amount per actual type, currency and unit of measure (``h`` for time, the
+    expense category's unit: km, night …), one aggregate query; amounts are never added
+    across currencies, nor quantities across units."""
+    unit = Case(
+        When(transaction_class=TransactionClass.TIME, then=Value("h")),
+        default=Coalesce(F("category__unit"), Value("")),
+        output_field=CharField(),
+    )
+    return [
+        ActualTotal(r["actual_type"], r["currency"], r["unit"], r["quantity"], r["amount"])
+        for r in qs.order_by()
+        .annotate(unit=unit)
+        .values("actual_type", "currency", "unit")
         .annotate(quantity=Sum("quantity"), amount=Sum("amount"))
-        .order_by("actual_type", "currency")
-    ):
-        totals[row["actual_type"]][row["currency"]] = (row["quantity"], row["amount"])
-    return dict(totals)
+        .order_by("actual_type", "currency", "unit")
+    ]

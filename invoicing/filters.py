@@ -10,7 +10,7 @@ the rules live in one place:
 - **the T&M backlog**: unbilled sales actuals that are chargeable and still in the backlog
   (billing status *not ready*, *ready*, *on draft*). Written-off, invoiced and cancelled items,
   and reversal rows (which have no billing state) are not in it;
-- **totals** of a filtered backlog: count, quantity and amount per currency in one aggregate
+- **totals** of a filtered backlog: count, hours and amount per currency in one aggregate
   query (amounts in different currencies are never added), read from the trigger-kept
   :class:`~actuals.models.BacklogTotal` when only contract and status are filtered.
 """
@@ -82,15 +82,18 @@ def with_net(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
 
 @dataclass(frozen=True)
 class CurrencyTotal:
+    """Items in one currency: how many, their hours (time items only: an expense's quantity is
+    kilometres, nights or pieces, never added to hours) and their amount."""
+
     currency: str
     count: int
-    quantity: Decimal
+    hours: Decimal
     amount: Decimal
 
 
 @dataclass(frozen=True)
 class BacklogTotals:
-    """Totals of a filtered backlog: the whole count, and per currency count/quantity/amount."""
+    """Totals of a filtered backlog: the whole count, and per currency count/hours/amount."""
 
     count: int = 0
     currencies: list[CurrencyTotal] = field(default_factory=list)
@@ -103,7 +106,7 @@ SUMMARY_FILTERS = {"contract", "billing_status"}
 def backlog_totals(
     items: QuerySet[Actual], *, user: Any = None, filters: Mapping[str, Any] | None = None
 ) -> BacklogTotals:
-    """The count and per currency quantity and amount of the filtered items, in one query.
+    """The count and per currency hours and amount of the filtered items, in one query.
 
     With ``user`` and the ``filters`` used (cleaned values), when they name only a contract
     and a backlog status (the default view included), the totals are read from the few
@@ -119,17 +122,19 @@ def backlog_totals(
         if (contract := (filters or {}).get("contract")) is not None:
             summary = summary.filter(contract=contract)
         grouped: QuerySet[Any, Any] = summary.values("currency").annotate(
-            n=Sum("items"), quantity=Sum("quantity"), amount=Sum("amount")
+            n=Sum("items"), hours=Sum("hours"), amount=Sum("amount")
         )
     else:
         grouped = items.values("currency").annotate(
-            n=Count("pk"), quantity=Sum("quantity"), amount=Sum("amount")
+            n=Count("pk"),
+            hours=Sum("quantity", filter=Q(transaction_class=TransactionClass.TIME)),
+            amount=Sum("amount"),
         )
     rows = [
         CurrencyTotal(
             currency=r["currency"],
             count=r["n"],
-            quantity=round_quantity(r["quantity"] or ZERO),
+            hours=round_quantity(r["hours"] or ZERO),
             amount=round_money(r["amount"] or ZERO, r["currency"]),
         )
         for r in grouped.order_by("currency")

@@ -85,8 +85,12 @@ class BacklogItemSerializer(BillingStateFields, serializers.ModelSerializer):
 class CurrencyTotalSerializer(serializers.Serializer):
     currency = serializers.CharField(help_text=_("ISO 4217 code."))
     count = serializers.IntegerField(help_text=_("Items in this currency."))
-    quantity = serializers.DecimalField(
-        max_digits=20, decimal_places=2, help_text=_("Sum of the quantities.")
+    hours = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=2,
+        help_text=_(
+            "Hours of the time items (an expense's quantity, in km or nights, is not added)."
+        ),
     )
     amount = serializers.DecimalField(**_MONEY, help_text=_("Sum of the amounts."))
 
@@ -94,7 +98,7 @@ class CurrencyTotalSerializer(serializers.Serializer):
 class BacklogTotalsSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text=_("Items matching the filters (all pages)."))
     currencies = CurrencyTotalSerializer(
-        many=True, help_text=_("Count, quantity and amount per currency (never added across).")
+        many=True, help_text=_("Count, hours and amount per currency (never added across).")
     )
 
 

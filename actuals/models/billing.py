@@ -110,9 +110,10 @@ def _upsert_backlog_totals(deltas: str) -> str:
     :class:`BacklogTotal`, in key order (so concurrent statements lock its rows in one order)."""
     backlog = ", ".join(f"'{s}'" for s in BACKLOG_STATUSES)
     return f"""
-        INSERT INTO actuals_backlogtotal AS t (contract_id, status, currency, items, quantity,
+        INSERT INTO actuals_backlogtotal AS t (contract_id, status, currency, items, hours,
                                               amount)
-        SELECT d.contract_id, d.status, a.currency, sum(d.sign), sum(d.sign * a.quantity),
+        SELECT d.contract_id, d.status, a.currency, sum(d.sign),
+               sum(d.sign * CASE WHEN a.transaction_class = 'time' THEN a.quantity ELSE 0 END),
                sum(d.sign * a.amount)
         FROM ({deltas}) d
         JOIN actuals_actual a ON a.id = d.actual_id AND a.billing_type = 'chargeable'
@@ -120,7 +121,7 @@ def _upsert_backlog_totals(deltas: str) -> str:
         GROUP BY d.contract_id, d.status, a.currency
         ORDER BY d.contract_id, d.status, a.currency
         ON CONFLICT (contract_id, status, currency) DO UPDATE
-        SET items = t.items + excluded.items, quantity = t.quantity + excluded.quantity,
+        SET items = t.items + excluded.items, hours = t.hours + excluded.hours,
             amount = t.amount + excluded.amount;
         RETURN NULL;
     """
@@ -290,7 +291,8 @@ class ActualBilling(models.Model):
 
 class BacklogTotal(models.Model):
     """How many chargeable items of a contract are in the backlog in one status and currency,
-    with their quantity and amount: kept by the triggers of :class:`ActualBilling`
+    their hours (time items only: kilometres and nights are never added to hours) and amount:
+    kept by the triggers of :class:`ActualBilling`
     (:func:`backlog_total_triggers`), never written by Python.
 
     Decision (speed, measured in ``bench/pages.py``): the backlog page and API show totals of
@@ -305,7 +307,7 @@ class BacklogTotal(models.Model):
     status = models.CharField(_("billing status"), max_length=20, choices=BillingStatus.choices)
     currency = models.CharField(_("currency"), max_length=3)
     items = models.BigIntegerField(_("items"))
-    quantity = models.DecimalField(_("quantity"), max_digits=24, decimal_places=4)
+    hours = models.DecimalField(_("hours"), max_digits=24, decimal_places=4)
     amount = models.DecimalField(_("amount"), max_digits=24, decimal_places=4)
 
     class Meta:

@@ -28,12 +28,7 @@ def project_actuals(request: HttpRequest) -> HttpResponseBase:
         projects = Project.objects.all() if sees_everything(user) else _managed_projects(user)
     form = ActualFilterForm(request.GET or None, projects=projects)
     qs = form.filtered(queries.visible_actuals(user))
-    totals = queries.actual_totals(qs)
-    rows = [
-        {"type": t, "currency": cur, "quantity": q, "amount": a}
-        for t, by_currency in totals.items()
-        for cur, (q, a) in by_currency.items()
-    ]
+    rows = queries.actual_totals(qs)
     if fmt := requested_format(request):
         return _export(fmt, qs.order_by("-transaction_date", "-pk"))
     page = Paginator(

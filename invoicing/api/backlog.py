@@ -74,7 +74,7 @@ class BacklogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     Filter by contract, customer, project, transaction class, resource, date range, billing
     status and ``nte_failed``; order by ``?ordering=`` (always ending in the id, so pages never
-    shuffle). Each page carries ``totals``: the count and the quantity and amount per currency
+    shuffle). Each page carries ``totals``: the count and the hours and amount per currency
     of the whole filtered set (one aggregate query).
 
     The bulk actions take ``{"ids": [...]}`` (and ``reason`` for write-off) and change all the

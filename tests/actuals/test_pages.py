@@ -8,7 +8,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from actuals import services
+from actuals import queries, services
 from actuals.models import Actual, EntryStatus, ExpenseEntry, TimeEntry
 from tests.actuals.conftest import AT, make_contract
 from tests.factories import ExpenseCategoryFactory, TaskFactory
@@ -368,12 +368,7 @@ def test_project_actuals_page_with_totals(world, client, accountant):
         response = client.get("/time/actuals/", {"actual_type": "unbilled_sales"})
         assert response.status_code == 200
         assert response.context["totals"] == [
-            {
-                "type": "unbilled_sales",
-                "currency": "EUR",
-                "quantity": Decimal("8.00"),
-                "amount": Decimal("1600.00"),
-            }
+            queries.ActualTotal("unbilled_sales", "EUR", "h", Decimal("8.00"), Decimal("1600.00"))
         ]
 
 
@@ -437,3 +432,34 @@ def test_admin_lists_entries_and_actuals_read_only(world, client, django_user_mo
     page = client.get(f"/admin/actuals/actual/{actual.pk}/change/")
     assert page.status_code == 200
     assert b'name="amount"' not in page.content
+
+
+def test_project_actuals_total_hours_and_kilometres_apart(world, client, accountant):
+    make_contract(project=world.project, manager=world.manager)
+    mileage = ExpenseCategoryFactory(unit="km")
+    services.approve_time_entry(entry=world.entry("8"), approved_by=world.manager, approved_at=AT)
+    trip = _expense(world, mileage, "27.00")
+    services.update_expense_entry(
+        entry=trip,
+        by=world.resource.user,
+        today=timezone.localdate(),
+        project=world.project,
+        category=mileage,
+        entry_date=trip.entry_date,
+        quantity=Decimal("120"),
+        amount=Decimal("27.00"),
+        currency="EUR",
+    )
+    services.submit_entry(
+        entry=trip, by=world.resource.user, submitted_at=AT, today=timezone.localdate()
+    )
+    services.approve_expense_entry(entry=trip, approved_by=world.manager, approved_at=AT)
+    client.force_login(accountant)
+
+    response = client.get("/time/actuals/", {"actual_type": "cost"})
+
+    assert [(t.unit, t.quantity) for t in response.context["totals"]] == [
+        ("h", Decimal("8.00")),
+        ("km", Decimal("120.00")),
+    ]
+    assert "120.00 km" in response.content.decode()

@@ -62,7 +62,7 @@ def test_backlog_lists_items_with_totals_of_the_filtered_set(client, billing):
     ]
     assert body["totals"] == {
         "count": 2,
-        "currencies": [{"currency": "EUR", "count": 2, "quantity": "12.00", "amount": "2400.00"}],
+        "currencies": [{"currency": "EUR", "count": 2, "hours": "12.00", "amount": "2400.00"}],
     }
     assert body["results"][0]["contract_number"] == "K-001"
     assert body["results"][0]["project_code"] == "P-ACME"
@@ -90,7 +90,7 @@ def test_backlog_filters_and_orders(client, billing):
     assert [r["id"] for r in later["results"]] == [second.pk]
     assert later["totals"] == {
         "count": 1,
-        "currencies": [{"currency": "EUR", "count": 1, "quantity": "4.00", "amount": "800.00"}],
+        "currencies": [{"currency": "EUR", "count": 1, "hours": "4.00", "amount": "800.00"}],
     }
     assert [r["id"] for r in by_amount["results"]] == [second.pk, first.pk]
     assert of_contract["count"] == 2
