@@ -13,10 +13,11 @@ manage (their own, even when they may also read everything as an accountant):
   chargeable details, as :func:`invoicing.filters.with_net`) per currency (one GROUP BY);
 - *not-to-exceed warnings*: backlog items whose not-to-exceed check failed, counted, and the
   few largest with their contract and level (two queries);
-- *unbilled and invoiced value per month*: the last 12 months by transaction month, one chart
-  per currency (amounts in different currencies are never added). Unbilled = the backlog
-  above, by the month of the work; invoiced = chargeable billed sales actuals, net of their
-  reversals (credit notes), by the same month (two GROUP BY queries).
+- *unbilled and invoiced value per month*: the last 12 months, one chart per currency (amounts
+  in different currencies are never added). Unbilled = the backlog above, by the month of the
+  work; invoiced = the chargeable details of confirmed and posted invoices (credit notes
+  negative), by the month of their **invoice date**, which is when the value was invoiced
+  (two GROUP BY queries).
 
 **Team member** — "what have I booked this week?": own time entries of one week (Monday to
 Sunday) summed per day and status (one GROUP BY), and the count of returned time and expense
@@ -36,7 +37,6 @@ from django.utils.translation import gettext as _
 
 from actuals.models import (
     Actual,
-    ActualType,
     BillingStatus,
     BillingType,
     EntryStatus,
@@ -49,7 +49,7 @@ from contracts.models import Contract, LegalEntity
 from contracts.money import ZERO
 from invoicing.charts import BarChart, Category, Series, bar_chart
 from invoicing.filters import backlog_visible_to
-from invoicing.models import OPEN_STATUSES, Invoice, InvoiceStatus
+from invoicing.models import OPEN_STATUSES, Invoice, InvoiceDetail, InvoiceStatus
 from ledger.models import Journal, JournalStatus
 from ledger.queries import journals_with_totals
 from ledger.receivables import BUCKETS as AGING_BUCKETS
@@ -226,29 +226,27 @@ class MonthlyValues:
 
 
 def monthly_values(user: Any, *, today: dt.date) -> list[MonthlyValues]:
-    """Unbilled and invoiced value per transaction month of my contracts, one entry per
-    currency that has any (see the module)."""
+    """Unbilled value per month of the work and invoiced value per month of the invoice date,
+    of my contracts, one entry per currency that has any (see the module)."""
     months = chart_months(today)
-    window = {
-        "transaction_date__gte": months[0],
-        "transaction_date__lt": _add_months(months[-1], 1),
-    }
-    billed = Actual.objects.filter(
-        actual_type=ActualType.BILLED_SALES,
+    start, end = months[0], _add_months(months[-1], 1)
+    invoiced = InvoiceDetail.objects.filter(
         billing_type=BillingType.CHARGEABLE,
-        contract__in=own_contracts(user).values("pk"),
+        invoice__status__in=[InvoiceStatus.CONFIRMED, InvoiceStatus.POSTED],
+        invoice__contract__in=own_contracts(user).values("pk"),
+        invoice__invoice_date__gte=start,
+        invoice__invoice_date__lt=end,
+    ).annotate(month=TruncMonth("invoice__invoice_date"))
+    unbilled = (
+        own_backlog(user)
+        .filter(transaction_date__gte=start, transaction_date__lt=end)
+        .annotate(month=TruncMonth("transaction_date"))
     )
     sums: dict[str, dict[str, dict[dt.date, Decimal]]] = defaultdict(
         lambda: {"unbilled": {}, "invoiced": {}}
     )
-    for kind, items in (("unbilled", own_backlog(user)), ("invoiced", billed)):
-        for r in (
-            items.filter(**window)
-            .order_by()
-            .annotate(month=TruncMonth("transaction_date"))
-            .values("month", "currency")
-            .annotate(amount=Sum("amount"))
-        ):
+    for kind, items in (("unbilled", unbilled), ("invoiced", invoiced)):
+        for r in items.order_by().values("month", "currency").annotate(amount=Sum("amount")):
             sums[r["currency"]][kind][r["month"]] = r["amount"]
     return [
         MonthlyValues(

@@ -285,7 +285,7 @@ def test_the_project_manager_home_counts_approvals_drafts_and_nte_warnings(
     nte_rows = re.search(r'<table class="data" id="nte-table">.*?</table>', html, re.S)
     assert nte_rows is not None
     nte = " ".join(re.sub(r"<[^>]+>", " ", nte_rows.group(0)).split())
-    day = pm_world["this_month"].strftime("%-d %b %Y")
+    day = pm_world["this_month"].isoformat()
     assert f"K-001 {day} Contract line Contract line limit 3,000.00 EUR exceeded. 400.00 EUR" in nte
     assert f'href="{reverse("invoicing:backlog")}?nte_failed=yes"' in html
 
@@ -302,19 +302,20 @@ def test_the_project_manager_chart_shows_unbilled_and_invoiced_per_month(client,
     last = pm_world["last_month"].strftime("%B %Y")
     this = pm_world["this_month"].strftime("%B %Y")
     assert chart.categories[-1].title == this and chart.categories[-2].title == last
-    # Unbilled last month: 600 on the draft + 1,600 ready; this month: 800 + 400 (NTE failed).
-    # Invoiced last month: the confirmed 1,000; this month nothing (no bar).
+    # Unbilled by the month of the work: last month 600 on the draft + 1,600 ready; this month
+    # 800 + 400 (NTE failed). Invoiced by the invoice date: the confirmed 1,000 of last month's
+    # work was invoiced today, this month; nothing last month (no bar).
     assert bar_titles(html) == [
         f"Unbilled, {last}: 2,200.00 EUR",
-        f"Invoiced, {last}: 1,000.00 EUR",
         f"Unbilled, {this}: 1,200.00 EUR",
+        f"Invoiced, {this}: 1,000.00 EUR",
     ]
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg"' in html
     assert 'role="img" aria-labelledby="chart-monthly-eur-title chart-monthly-eur-desc"' in html
     assert (
         '<title id="chart-monthly-eur-title">Unbilled and invoiced value per month (EUR)</title>'
     ) in html
-    assert f'<th scope="row">{last}</th><td>2,200.00 EUR</td><td>1,000.00 EUR</td>' in squeeze(html)
+    assert f'<th scope="row">{this}</th><td>1,200.00 EUR</td><td>1,000.00 EUR</td>' in squeeze(html)
     assert "style=" not in html and "<style" not in html
 
 
@@ -443,7 +444,7 @@ def test_the_team_member_home_shows_the_hours_of_the_week_per_day_and_status(cli
         'href="?week=2026-02-23" rel="prev"' in html
         and 'href="?week=2026-03-09" rel="next"' in html
     )
-    assert "Hours of the week of 2 Mar 2026" in html
+    assert "Hours of the week of 2026-03-02" in html
     assert "style=" not in html and "<style" not in html
 
 
