@@ -94,7 +94,22 @@ class GridRowForm(forms.Form):
         return data
 
 
-GridFormSet = forms.formset_factory(GridRowForm, extra=0)
+class BaseGridFormSet(forms.BaseFormSet):
+    """The week's rows; ``blank`` is what a row added in the page starts with (the person's
+    default role)."""
+
+    def __init__(self, *args: Any, blank: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.blank = blank or {}
+
+    @property
+    def empty_form(self) -> Any:
+        form = super().empty_form
+        form.initial = {**form.initial, **self.blank}
+        return form
+
+
+GridFormSet = forms.formset_factory(GridRowForm, formset=BaseGridFormSet, extra=0)
 
 
 class ExpenseForm(forms.Form):

@@ -196,10 +196,11 @@ def my_week(request: HttpRequest) -> HttpResponse:
         initial.append(row)
     if request.GET.get("copy") == "last-week":
         initial += _last_weeks_rows(resource, start, known=set(cells))
-    initial += [{"role": resource.default_role}] * BLANK_ROWS
+    blank = {"role": resource.default_role}
+    initial += [blank] * BLANK_ROWS
     status_code = 200
     if request.method == "POST":
-        formset = GridFormSet(request.POST, initial=initial, prefix="row")
+        formset = GridFormSet(request.POST, initial=initial, prefix="row", blank=blank)
         submitted: list[int] = []
         if formset.is_valid():
             try:
@@ -246,7 +247,7 @@ def my_week(request: HttpRequest) -> HttpResponse:
         else:
             status_code = 400
     else:
-        formset = GridFormSet(initial=initial, prefix="row")
+        formset = GridFormSet(initial=initial, prefix="row", blank=blank)
     totals = [sum((e.hours for e in entries if e.entry_date == d), Decimal("0")) for d in days]
     return render(
         request,
@@ -254,6 +255,8 @@ def my_week(request: HttpRequest) -> HttpResponse:
         {
             "formset": formset,
             "rows": _grid_rows(formset, cells, days),
+            "blank_row": (blank_form := formset.empty_form),
+            "blank_days": list(zip(blank_form.day_fields(), days, strict=True)),
             "days": days,
             "totals": totals,
             "week_total": sum(totals, Decimal("0")),
