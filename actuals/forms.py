@@ -2,7 +2,7 @@
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -109,7 +109,10 @@ class BaseGridFormSet(forms.BaseFormSet):
         return form
 
 
-GridFormSet = forms.formset_factory(GridRowForm, formset=BaseGridFormSet, extra=0)
+GridFormSet = cast(
+    type[BaseGridFormSet],
+    forms.formset_factory(GridRowForm, formset=BaseGridFormSet, extra=0),
+)
 
 
 class ExpenseForm(forms.Form):
