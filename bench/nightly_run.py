@@ -343,6 +343,11 @@ def main() -> int:
         default=[0],
         help="0: bill in this process; N: N real Celery workers (several values: one run each)",
     )
+    parser.add_argument(
+        "--without-backlog-totals",
+        action="store_true",
+        help="disable the trigger that keeps BacklogTotal (to measure what it costs the run)",
+    )
     args = parser.parse_args()
 
     url, name = _bench_url(os.environ["DATABASE_URL"])
@@ -365,6 +370,14 @@ def main() -> int:
         f"built {args.contracts:,} contracts, {args.items:,} ready actuals in "
         f"{time.perf_counter() - t0:.1f} s"
     )
+    if args.without_backlog_totals:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'pgtrigger_billing_backlog_total_%'"
+            )
+            for (trigger,) in cursor.fetchall():
+                cursor.execute(f"ALTER TABLE actuals_actualbilling DISABLE TRIGGER {trigger}")
+        print("BacklogTotal triggers disabled (the backlog's totals are not kept in this run)")
     update_s, insert_s = physical_floor()
     floor = update_s + insert_s
     print(

@@ -71,6 +71,7 @@ POSTED_AT = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
 class Lifecycle(RuleBasedStateMachine):
     world = None  # set by the test: (billing, accountant)
     seen: Counter[str] = Counter()
+    refusals: dict[str, str] = {}
 
     def __init__(self) -> None:
         super().__init__()
@@ -106,8 +107,9 @@ class Lifecycle(RuleBasedStateMachine):
         """Run a step; a refusal is fine (and counted apart, to see what the runs exercised)."""
         try:
             step()
-        except REFUSALS:
+        except REFUSALS as exc:
             type(self).seen[f"{name} refused"] += 1
+            type(self).refusals[name] = str(exc)  # the last one, said if a step never ran
         else:
             type(self).seen[name] += 1
 
@@ -404,6 +406,7 @@ def _media_root(settings, tmp_path):
 def test_the_billing_lifecycle_keeps_its_invariants(billing, accountant):
     Lifecycle.world = (billing, accountant)
     Lifecycle.seen = Counter()
+    Lifecycle.refusals = {}
     run_state_machine_as_test(
         Lifecycle,
         settings=settings(
@@ -428,4 +431,6 @@ def test_the_billing_lifecycle_keeps_its_invariants(billing, accountant):
         "cancel_an_approval",
         "post",
     ):
-        assert Lifecycle.seen[step] > 0, f"{step}: {sorted(Lifecycle.seen.items())}"
+        assert Lifecycle.seen[step] > 0, (
+            f"{step}: {sorted(Lifecycle.seen.items())}; last refusals: {Lifecycle.refusals}"
+        )
