@@ -22,6 +22,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
+from django.db import DatabaseError
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -278,7 +279,7 @@ def _keyset_page(
             )
             object_list = queryset.filter(pk__in=ids)
         len(object_list)  # a cursor that is not a value of its field is refused here
-    except (ValueError, ValidationError):
+    except (ValueError, ValidationError, DatabaseError):  # a tampered cursor: out of range …
         return page
     return Page(object_list, page.number, paginator)
 

@@ -40,9 +40,15 @@ def _week_entries(resource: Resource, start: dt.date) -> list[TimeEntry]:
     )
 
 
+def _text(description: str) -> str:
+    """A description as a grid row knows it: white space (line breaks from the API or an
+    import, a trailing space) squeezed, as the row's text box sends it back."""
+    return " ".join(description.split())
+
+
 def _key(entry: TimeEntry) -> tuple[Any, ...]:
     """A grid row: project, task, role and description."""
-    return (entry.project_id, entry.task_id, entry.role_id, entry.description)
+    return (entry.project_id, entry.task_id, entry.role_id, _text(entry.description))
 
 
 def _cells(
@@ -67,7 +73,7 @@ def _save_grid(
     for index, form in enumerate(formset.forms, start=1):
         data = form.cleaned_data
         project, task, role = data.get("project"), data.get("task"), data.get("role")
-        description = (data.get("description") or "").strip()
+        description = _text(data.get("description") or "")
         if project is None or role is None:
             continue
         row_cells = cells.get(
@@ -129,7 +135,7 @@ def _grid_rows(
             getattr(initial.get("project"), "pk", None),
             getattr(initial.get("task"), "pk", None),
             getattr(initial.get("role"), "pk", None),
-            initial.get("description", ""),
+            _text(initial.get("description", "")),
         )
         row_cells = cells.get(key) if initial.get("project") else None
         rows.append(
@@ -166,7 +172,7 @@ def _last_weeks_rows(
                 "project": e.project,
                 "task": e.task,
                 "role": e.role,
-                "description": e.description,
+                "description": _text(e.description),
             }
     return list(rows.values())
 
@@ -188,7 +194,7 @@ def my_week(request: HttpRequest) -> HttpResponse:
             "project": e.project,
             "task": e.task,
             "role": e.role,
-            "description": e.description,
+            "description": _text(e.description),
         }
         for i, cell in enumerate(day_cells):
             if cell and not _locked(cell):

@@ -33,8 +33,22 @@ def unsaved_changes(form: Any) -> list[str]:
     return [
         str(form.fields[name].label)
         for name in form.changed_data
-        if form.add_prefix(name) in form.data
+        if form.add_prefix(name) in form.data and not form.fields[name].widget.is_hidden
     ]
+
+
+def changed_since_opened(request: HttpRequest, invoice: Any) -> bool:
+    """The page's ``version`` is not the invoice's: someone else (or a journal edit) changed
+    it since the page was opened."""
+    raw = request.POST.get("version", "")
+    return raw.isdigit() and int(raw) != invoice.version
+
+
+def reload_message(invoice: Any) -> str:
+    return _(
+        "Invoice %(ref)s was changed since you opened it (by someone else, or by a journal "
+        "edit): reload the page to see what changed. Nothing was done."
+    ) % {"ref": invoice}
 
 
 def billing_message(result: BillingResult) -> str:

@@ -54,7 +54,13 @@ from invoicing.services import (
     update_header,
 )
 
-from .common import form_error_texts, require, unsaved_changes
+from .common import (
+    changed_since_opened,
+    form_error_texts,
+    reload_message,
+    require,
+    unsaved_changes,
+)
 
 INVOICE_COLUMNS = [
     Column(gettext_lazy("Reference"), "reference", ("pk",)),
@@ -371,6 +377,9 @@ def fee_add(request: HttpRequest, pk: int) -> HttpResponse:
 def invoice_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     require(request, "invoicing.view_invoice", "invoicing.confirm_invoice")
     invoice = _get(request, pk)
+    if changed_since_opened(request, invoice):
+        messages.error(request, reload_message(invoice))
+        return redirect("invoicing:invoice-detail", pk=pk)
     if unsaved := unsaved_changes(HeaderForm(request.POST, initial=_header_initial(invoice))):
         messages.error(
             request,

@@ -56,7 +56,13 @@ from invoicing.services import (
     update_proposal,
 )
 
-from .common import form_error_texts, require, unsaved_changes
+from .common import (
+    changed_since_opened,
+    form_error_texts,
+    reload_message,
+    require,
+    unsaved_changes,
+)
 
 #: Seconds between reloads of a running batch's page.
 REFRESH_SECONDS = 3
@@ -399,6 +405,9 @@ def proposal_post(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("invoicing:proposal-detail", pk=pk)
     invoice = _proposal(request, pk)
     raw = request.POST.get("version", "")
+    if changed_since_opened(request, invoice):
+        messages.error(request, reload_message(invoice))
+        return redirect("invoicing:proposal-detail", pk=pk)
     if unsaved := unsaved_changes(_proposal_form(invoice, _lines(invoice), request.POST)):
         messages.error(
             request,

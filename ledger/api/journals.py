@@ -162,8 +162,10 @@ class JournalLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         given = data.validated_data
         line = services.update_journal_line(
             line=line,
-            sales_tax_group=given.get("sales_tax_group", line.sales_tax_group),
-            item_sales_tax_group=given.get("item_sales_tax_group", line.item_sales_tax_group),
+            # A group the request leaves out is kept (not re-sent: an invoice's own choice
+            # made since stays).
+            sales_tax_group=given.get("sales_tax_group", services.KEEP),
+            item_sales_tax_group=given.get("item_sales_tax_group", services.KEEP),
             dimension_values=given.get(
                 "dimension_values", list(line.dimension_values.values_list("pk", flat=True))
             ),

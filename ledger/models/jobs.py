@@ -48,6 +48,8 @@ class JournalJob(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, verbose_name=_("started by"), related_name="+"
     )
     heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
+    #: When a worker took the job: one worker does it, a task delivered again finds it taken.
+    claimed_at = models.DateTimeField(_("taken by a worker at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     message = models.TextField(_("message"), blank=True)
     total = models.PositiveIntegerField(_("to do"), default=0)

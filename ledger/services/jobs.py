@@ -91,23 +91,28 @@ def run_journal_job(
     """Run ``work(job, progress)`` for a running job; it returns ``(done, failed)``. The counts
     and heartbeat move with every ``progress`` call; the job ends *done*, *done with
     failures* (lines left in draft with their reasons) or *failed* (the work raised: what it
-    finished stays done). ``None``: the job is not running (a task delivered twice)."""
-    job = JournalJob.objects.select_related("journal", "started_by").get(pk=job_id)
-    if job.status != JobStatus.RUNNING:
+    finished stays done). The job is claimed first (``claimed_at``), atomically: ``None``, and
+    nothing done, when it is not running or another worker has it (a task delivered twice)."""
+    now = clock()
+    taken = JournalJob.objects.filter(
+        pk=job_id, status=JobStatus.RUNNING, claimed_at__isnull=True
+    ).update(claimed_at=now, heartbeat_at=now)
+    if not taken:
         return None
+    job = JournalJob.objects.select_related("journal", "started_by").get(pk=job_id)
+    # A job failed meanwhile (the beat task found it stalled) keeps its status and reason.
+    running = JournalJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING)
 
     def progress(done: int, failed: int) -> None:
-        JournalJob.objects.filter(pk=job.pk).update(done=done, failed=failed, heartbeat_at=clock())
+        running.update(done=done, failed=failed, heartbeat_at=clock())
 
     try:
         done, failed = work(job, progress)
     except Exception as error:
         logger.exception("journal job %s failed", job.pk)
-        JournalJob.objects.filter(pk=job.pk).update(
-            status=JobStatus.FAILED, finished_at=clock(), message=reason(error)
-        )
+        running.update(status=JobStatus.FAILED, finished_at=clock(), message=reason(error))
     else:
-        JournalJob.objects.filter(pk=job.pk).update(
+        running.update(
             status=JobStatus.DONE_WITH_FAILURES if failed else JobStatus.DONE,
             done=done,
             failed=failed,

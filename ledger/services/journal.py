@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
@@ -205,8 +206,9 @@ class _Keep:
 
 KEEP: Any = _Keep()
 
-#: Sent inside the editing transaction with ``line_ids`` whose tax groups changed: the
-#: invoicing app (which the ledger may not import) moves them onto the invoices not posted yet.
+#: Sent inside the editing transaction with the ``line_ids`` whose tax groups changed and the
+#: ``fields`` that were set (``sales_tax_group``, ``item_sales_tax_group``): the invoicing app
+#: (which the ledger may not import) moves them onto the invoices not posted yet.
 journal_tax_groups_changed = Signal()
 
 
@@ -321,8 +323,17 @@ def edit_journal_lines(
         }
         if groups and ids:
             _check_vat_pairs(ids, sales_tax_group, item_sales_tax_group)
-            JournalLine.objects.filter(pk__in=ids).update(**groups)
-            journal_tax_groups_changed.send(sender=JournalLine, line_ids=ids)
+            differ = Q()  # lines where a group given is not already the line's
+            for name, value in groups.items():
+                differ |= Q(**{f"{name}__isnull": False}) if value is None else ~Q(**{name: value})
+            changed = list(
+                JournalLine.objects.filter(differ, pk__in=ids).values_list("pk", flat=True)
+            )
+            JournalLine.objects.filter(pk__in=changed).update(**groups)
+            if changed:
+                journal_tax_groups_changed.send(
+                    sender=JournalLine, line_ids=changed, fields=sorted(groups)
+                )
         for dimension_id, value_id in dimensions.items():
             JournalLineDimension.objects.filter(line__in=ids, dimension_id=dimension_id).delete()
             if value_id is not None:
@@ -336,11 +347,12 @@ def edit_journal_lines(
 def update_journal_line(
     *,
     line: JournalLine,
-    sales_tax_group: SalesTaxGroup | None,
-    item_sales_tax_group: ItemSalesTaxGroup | None,
+    sales_tax_group: SalesTaxGroup | None = KEEP,
+    item_sales_tax_group: ItemSalesTaxGroup | None = KEEP,
     dimension_values: Sequence[DimensionValue | int],
 ) -> JournalLine:
-    """Set one draft line's tax groups and its whole set of dimension values.
+    """Set one draft line's tax groups (each kept unless given) and its whole set of
+    dimension values.
 
     Refused for a posted line (409), for an unknown or inactive dimension value, two values of
     one dimension, and a pair of tax groups that selects no VAT code (400); nothing changes.

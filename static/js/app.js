@@ -210,13 +210,17 @@
   "use strict";
 
   function hundredths(text, decimal) {
-    var value = String(text || "").trim();
+    // As the server reads hours (contracts/numbers.py): spaces allowed, "7,5", ",5" and "5,"
+    // in Dutch; the other language's separator is not a number here (the server says why).
+    var value = String(text || "").replace(/[\s\u00a0]/g, "");
     if (!value) { return 0; }
     var other = decimal === "," ? "." : ",";
     if (value.indexOf(other) !== -1) { return 0; }
-    var match = /^(\d+)(?:[.,](\d{1,2}))?$/.exec(value);
-    if (!match) { return 0; }
-    return parseInt(match[1], 10) * 100 + parseInt((match[2] || "").padEnd(2, "0"), 10);
+    var parts = value.split(decimal);
+    if (parts.length > 2 || !/^\d*$/.test(parts[0]) || !/^\d{0,2}$/.test(parts[1] || "")) {
+      return 0;
+    }
+    return parseInt(parts[0] || "0", 10) * 100 + parseInt((parts[1] || "").padEnd(2, "0"), 10);
   }
 
   function show(units, decimal) {
@@ -283,6 +287,7 @@
     var row = holder.querySelector("tr");
     table.querySelector("tbody").appendChild(row);
     total.value = String(index + 1);
+    row.querySelectorAll("[data-project-select]").forEach(filterTasks);
     var first = row.querySelector("select, input");
     if (first) { first.focus(); }
   });

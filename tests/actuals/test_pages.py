@@ -143,6 +143,30 @@ def test_my_week_rows_carry_a_description_that_becomes_the_actuals_text(world, c
     assert texts == {"Data migration"}
 
 
+def test_saving_the_week_again_never_books_a_row_twice(world, client):
+    """An entry whose description has a line break (from the API or an import) is the row it
+    shows as: saving the page unchanged books nothing new."""
+    client.force_login(world.resource.user)
+    week = monday()
+    services.create_time_entry(
+        resource=world.resource,
+        project=world.project,
+        role=world.role,
+        entry_date=week,
+        hours=Decimal("3"),
+        description="fix\nlogin ",
+        created_at=AT,
+        today=week,
+    )
+    url = f"/time/week/?week={week.isoformat()}"
+    row = {"project": world.project.pk, "role": world.role.pk, "description": "fix login"}
+
+    response = client.post(url, grid_post(world, week, [{**row, "d0": "3"}]))
+
+    assert response.status_code == 302
+    assert list(TimeEntry.objects.values_list("hours", flat=True)) == [Decimal("3.00")]
+
+
 def test_my_week_copies_last_weeks_rows_without_hours(world, client):
     client.force_login(world.resource.user)
     week = monday()

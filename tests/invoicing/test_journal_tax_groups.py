@@ -196,3 +196,47 @@ def legal_entity_lines(billing):
         journal=journal, project=billing.project, status=JournalLineStatus.POSTED, posted_at=AT
     )
     return (*drafts, posted)
+
+
+def test_a_journal_edit_leaves_alone_what_it_did_not_change(billing, accountant, api_client):
+    """The proposal's own choice (item group REDUCED) stays when the journal line's dimensions,
+    or its unchanged sales group, are saved again; only an edited group follows."""
+    from invoicing.services import update_proposal
+
+    [unbilled] = billing.approve_ready("8")
+    import_actuals(now=AT)
+    invoice = confirm_invoice(invoice=_invoice(billing), by=billing.manager, at=AT)
+    invoice = update_proposal(
+        invoice=invoice,
+        by=accountant,
+        version=invoice.version,
+        line_tax_groups={
+            invoice.lines.get().pk: (c.SalesTaxGroup.objects.get(code="DOMESTIC"), _reduced())
+        },
+    )
+    line = _sales_line(unbilled)
+    east = DimensionValueFactory(code="EAST")
+    api_client.force_authenticate(accountant)
+
+    response = api_client.patch(
+        f"/api/v1/journal-lines/{line.pk}/", {"dimension_values": [east.pk]}, format="json"
+    )
+    edit_journal_lines(
+        line_ids=[line.pk], sales_tax_group=c.SalesTaxGroup.objects.get(code="DOMESTIC")
+    )
+
+    assert response.status_code == 200
+    detail = InvoiceDetail.objects.get(invoice=invoice)
+    assert (detail.sales_tax_group.code, detail.item_sales_tax_group.code) == (
+        "DOMESTIC",
+        "REDUCED",
+    )
+    assert Invoice.objects.get(pk=invoice.pk).version == invoice.version
+    edit_journal_lines(
+        line_ids=[line.pk], sales_tax_group=c.SalesTaxGroup.objects.get(code="EU_B2B")
+    )
+    detail.refresh_from_db()
+    assert (detail.sales_tax_group.code, detail.item_sales_tax_group.code) == (
+        "EU_B2B",
+        "REDUCED",
+    )

@@ -197,3 +197,22 @@ def billing_at():
     import datetime as dt
 
     return dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def test_post_from_a_page_opened_before_a_change_asks_to_reload(page, billing, no_accrual):
+    invoice = confirmed(billing, "8")
+    opened_at = invoice.version
+    Invoice.objects.filter(pk=invoice.pk).update(version=opened_at + 1)  # a colleague saved it
+
+    response = page.post(
+        reverse("invoicing:proposal-post", args=[invoice.pk]),
+        {"version": opened_at, "invoice_date": "2026-03-31"},
+        follow=True,
+    )
+
+    assert (
+        f"Invoice {invoice} was changed since you opened it (by someone else, or by a journal "
+        "edit): reload the page to see what changed. Nothing was done."
+    ) in response.content.decode()
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number) == ("confirmed", "")

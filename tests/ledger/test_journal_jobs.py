@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from ledger.models import JobStatus, JournalJob, JournalJobKind, JournalLineStatus, JournalStatus
-from ledger.services import post_journal, start_journal_job
+from ledger.services import post_journal, run_journal_job, start_journal_job
 from ledger.tasks import post_journal_job
 from tests.factories import JournalFactory, JournalLineFactory
 
@@ -145,3 +145,18 @@ def test_a_job_without_progress_is_failed_by_the_beat_task(journal, accountant):
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert "(0 of 5 done)" in job.message
+
+
+def test_a_task_delivered_twice_finds_its_job_taken(journal, accountant):
+    job, _started = start_journal_job(
+        kind=JournalJobKind.POST, task=post_journal_job, journal=journal, by=accountant, now=AT
+    )
+    calls = []
+
+    def work(job, progress):
+        calls.append(job.pk)
+        return 0, 0
+
+    assert run_journal_job(job_id=job.pk, work=work, clock=lambda: AT).status == JobStatus.DONE
+    assert run_journal_job(job_id=job.pk, work=work, clock=lambda: AT) is None
+    assert calls == [job.pk]
