@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from actuals import api
+from contracts.api.base import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("time-entries", api.TimeEntryViewSet, basename="time-entry")
 router.register("expense-entries", api.ExpenseEntryViewSet, basename="expense-entry")
 router.register("actuals", api.ActualViewSet, basename="actual")

@@ -1,11 +1,11 @@
 """API v1 routes of the contracts app (included at ``/api/v1/``)."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from contracts import api
+from contracts.api.base import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("customers", api.CustomerViewSet, basename="customer")
 router.register("projects", api.ProjectViewSet, basename="project")
 router.register("tasks", api.TaskViewSet, basename="task")

@@ -5,11 +5,11 @@
 """
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from contracts.api.base import Router
 from invoicing import api
 
-router = SimpleRouter()
+router = Router()
 router.register("backlog", api.BacklogViewSet, basename="backlog")
 router.register("invoices", api.InvoiceViewSet, basename="invoice")
 router.register("invoice-runs", api.InvoiceRunViewSet, basename="invoicerun")

@@ -201,6 +201,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "contracts.api_errors.exception_handler",
+    # JSON nested too deep is a 400, not a 500 (contracts.api_parsers.JSONParser).
+    "DEFAULT_PARSER_CLASSES": [
+        "contracts.api_parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Project invoicing API",

@@ -1,11 +1,11 @@
 """API v1 routes of the ledger app (included at ``/api/v1/``)."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from contracts.api.base import Router
 from ledger import api
 
-router = SimpleRouter()
+router = Router()
 router.register("accounts", api.AccountViewSet, basename="account")
 router.register("periods", api.PeriodViewSet, basename="period")
 router.register("journals", api.JournalViewSet, basename="journal")

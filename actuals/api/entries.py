@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -20,6 +20,7 @@ from actuals import queries, services
 from actuals.api.actuals import ActualSerializer
 from actuals.models import ExpenseEntry, TimeEntry
 from actuals.models.entries import Entry
+from contracts.api_parsers import JSONParser
 from contracts.models import Resource
 
 _ENTRY_READ_ONLY = (
@@ -300,7 +301,7 @@ class ExpenseEntryViewSet(_EntryViewSet):
 
     model = ExpenseEntry
     serializer_class = ExpenseEntrySerializer
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]  # the API's JSON (depth limit)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         self._require_perm("add")

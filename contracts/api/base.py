@@ -3,10 +3,12 @@
 from typing import Any
 
 from django.db.models import ProtectedError, QuerySet
+from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import permissions
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
+from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from contracts.api_errors import Conflict
@@ -64,3 +66,21 @@ class ProtectedDestroyMixin:
                 _("%(obj)s is still used (e.g. by %(by)s) and cannot be deleted.")
                 % {"obj": instance, "by": next(iter(exc.protected_objects), "")}
             ) from exc
+
+
+class Router(SimpleRouter):
+    """The API's router: an object's id in a URL is a number, in every route (one place), so
+    ``/api/v1/journals/abc/post/`` is no route (a JSON 404), never a query that fails (500)."""
+
+    def get_lookup_regex(self, viewset: Any, lookup_prefix: str = "") -> str:
+        if not getattr(viewset, "lookup_value_regex", None):
+            viewset.lookup_value_regex = r"[0-9]+"
+        return super().get_lookup_regex(viewset, lookup_prefix)
+
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any path under ``/api/`` that is no route: a JSON 404, as the API answers everything
+    (not the HTML page of the portal)."""
+    return JsonResponse(
+        {"detail": _("No such API route: %(path)s") % {"path": request.path}}, status=404
+    )

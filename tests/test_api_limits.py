@@ -1,0 +1,55 @@
+"""The API answers bad requests with a 4xx in JSON, never a 500 (issue 12: ids that are not
+numbers, paths that are no route, JSON nested thousands of levels deep)."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(api_client, accountant):
+    api_client.force_authenticate(accountant)
+    return api_client
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("post", "/api/v1/journals/abc/post/"),
+        ("get", "/api/v1/journal-lines/1.5/"),
+        ("patch", "/api/v1/journal-lines/x/"),
+        ("post", "/api/v1/periods/abc/close/"),
+        ("post", "/api/v1/periods/abc/reopen/"),
+        ("get", "/api/v1/invoices/%27%3B/"),
+        ("get", "/api/v1/no-such-thing/"),
+    ],
+)
+def test_a_path_that_is_no_route_is_a_json_404(api, method, path):
+    response = getattr(api, method)(path, {}, format="json")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": f"No such API route: {response.wsgi_request.path}"}
+
+
+def test_json_nested_five_thousand_levels_is_a_400_even_before_logging_in(client):
+    body = "[" * 5000 + "]" * 5000
+
+    response = client.post("/api/v1/auth/token/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "The JSON body is nested deeper than 20 levels." in response.content.decode()
+
+
+def test_json_at_twenty_one_levels_is_refused_and_at_twenty_taken(api):
+    def nested(levels):
+        body = "1"
+        for _ in range(levels - 1):
+            body = f"[{body}]"
+        return body
+
+    deep = api.post("/api/v1/journals/import/", nested(21), content_type="application/json")
+    fine = api.post("/api/v1/journals/import/", nested(2), content_type="application/json")
+
+    assert deep.status_code == 400
+    assert fine.status_code != 500
