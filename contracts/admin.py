@@ -24,6 +24,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -668,3 +669,24 @@ class MilestoneAdmin(admin.ModelAdmin):
             ).order_by("pk")
             return _labelled(super().formfield_for_foreignkey(db_field, request, **kwargs))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+# --- users: roles that cannot grant themselves more -----------------------------------------
+
+
+class GuardedUserAdmin(UserAdmin):
+    """The stock user admin, except that only a superuser changes who is a superuser or staff,
+    the roles (groups) and single permissions. An administrator (``auth.change_user``) edits
+    names, e-mail, active and passwords; the fields that grant power are shown read-only, so
+    whatever a forged request sends for them is not taken (issue 12: an administrator made
+    themselves superuser and so held every role)."""
+
+    PRIVILEGES = ("is_superuser", "is_staff", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else (*fields, *self.PRIVILEGES)
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), GuardedUserAdmin)

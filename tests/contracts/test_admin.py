@@ -400,3 +400,45 @@ def test_the_admin_refuses_an_overlapping_standard_price_list(admin_client):
         response.content.decode()
     )
     assert list(c.PriceList.objects.values_list("name", flat=True)) == ["Standard 2026"]
+
+
+def test_an_administrator_cannot_make_anyone_superuser_or_change_roles(admin_client, administrator):
+    """Issue 12: the administrator role held ``auth.change_user`` with the stock admin and
+    ticked ``is_superuser`` on their own user."""
+    from django.contrib.auth.models import Group
+
+    client = admin_client  # the administrator (this module's fixture), not a superuser
+    url = f"/admin/auth/user/{administrator.pk}/change/"
+    page = client.get(url).content.decode()
+    assert 'name="is_superuser"' not in page and 'name="groups"' not in page
+
+    response = client.post(
+        url,
+        {
+            "username": administrator.username,
+            "first_name": "Ada",
+            "last_name": administrator.last_name,
+            "email": "ada@example.com",
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "groups": [g.pk for g in Group.objects.all()],
+            "last_login_0": "",
+            "last_login_1": "",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "09:00:00",
+        },
+    )
+
+    assert response.status_code == 302
+    administrator.refresh_from_db()
+    assert (administrator.first_name, administrator.is_superuser) == ("Ada", False)
+    assert list(administrator.groups.values_list("name", flat=True)) == ["administrator"]
+
+
+def test_a_superuser_still_grants_roles(client, admin_user, team_member):
+    client.force_login(admin_user)
+
+    page = client.get(f"/admin/auth/user/{team_member.pk}/change/").content.decode()
+
+    assert 'name="is_superuser"' in page and 'name="groups"' in page
