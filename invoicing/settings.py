@@ -6,6 +6,7 @@ the defaults are the safe production ones: ``manage.py check --deploy`` is clean
 ``DEBUG=0`` and a real secret.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "pghistory",
     "csp",
     "django_htmx",
+    "axes",
     # Ours, bottom layer first: invoicing -> actuals -> ledger -> contracts.
     "contracts",
     "ledger",
@@ -73,7 +75,23 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: answers a locked-out login (contracts.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling on every door (portal, admin, API token): after AXES_FAILURE_LIMIT wrong
+# passwords for one username from one address, that pair is refused for AXES_COOLOFF_TIME, with
+# HTTP 429 and a message (JSON under /api/); a right password resets the count. An
+# administrator unlocks early with `manage.py axes_reset_username <name>`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "contracts.lockout.lockout_response"
 
 ROOT_URLCONF = "invoicing.urls"
 WSGI_APPLICATION = "invoicing.wsgi.application"
