@@ -112,6 +112,14 @@ END;
 """
 DETAIL_REFERENCES_ON_INSERT = DETAIL_REFERENCES.format(
     rows="""
+    IF EXISTS (
+        SELECT 1 FROM invoicing_invoice i
+        WHERE i.id IN (SELECT DISTINCT invoice_id FROM new_rows)
+          AND i.status IN ('confirmed', 'posted')
+    ) THEN
+        RAISE EXCEPTION USING ERRCODE = 'restrict_violation',
+            MESSAGE = 'invoice detail: a confirmed or posted invoice takes no new details';
+    END IF;
     SELECT format('detail %s bills an item that is not claimed for a draft', d.id) INTO problem
     FROM new_rows d
     LEFT JOIN actuals_actualbilling b ON b.actual_id = d.actual_id
@@ -537,7 +545,34 @@ class InvoiceLine(models.Model):
                 fields=["invoice", "contract_line"], name="invoiceline_one_per_contract_line"
             ),
         ]
-        triggers = [_no_children(table="invoiceline", column="line_id", parent="invoice_id")]
+        triggers = [
+            _no_children(table="invoiceline", column="line_id", parent="invoice_id"),
+            # The lines of a confirmed or posted invoice are sealed: none added, changed,
+            # moved in or out, or deleted (issue 12: a posted line's text was changed).
+            pgtrigger.Trigger(
+                name="invoiceline_sealed",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                func="""
+                IF TG_OP <> 'INSERT' THEN
+                    IF (SELECT status FROM invoicing_invoice WHERE id = OLD.invoice_id)
+                            IN ('confirmed', 'posted') THEN
+                        RAISE EXCEPTION USING ERRCODE = 'restrict_violation', MESSAGE = format(
+                            'invoice line %s belongs to a confirmed or posted invoice and '
+                            'cannot change', OLD.id);
+                    END IF;
+                END IF;
+                IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                IF (SELECT status FROM invoicing_invoice WHERE id = NEW.invoice_id)
+                        IN ('confirmed', 'posted') THEN
+                    RAISE EXCEPTION USING ERRCODE = 'restrict_violation', MESSAGE = format(
+                        'invoice %s is confirmed or posted and takes no new lines',
+                        NEW.invoice_id);
+                END IF;
+                RETURN NEW;
+                """,
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.invoice_id}/{self.contract_line_id}"
@@ -794,25 +829,39 @@ class InvoiceDetail(models.Model):
                 referencing=pgtrigger.Referencing(new="new_rows"),
                 func=DETAIL_REFERENCES_ON_UPDATE,
             ),
-            # Details of a confirmed or posted invoice are read-only; only the workflow flag
-            # ``credited``, the links confirmation writes and the tax groups (the accountant's
-            # proposal edits) may change.
+            # Details of a confirmed invoice are read-only but for the workflow flag
+            # ``credited`` and the tax groups (the accountant's proposal edits); of a posted
+            # one, but for ``credited`` (a credit note of it was confirmed). No detail moves
+            # into a confirmed or posted invoice (nor is inserted into one: see
+            # DETAIL_REFERENCES_ON_INSERT).
             pgtrigger.Trigger(
                 name="detail_confirmed_read_only",
                 when=pgtrigger.Before,
                 operation=pgtrigger.Update | pgtrigger.Delete,
                 func="""
-                IF (SELECT status FROM invoicing_invoice WHERE id = OLD.invoice_id)
-                        IN ('confirmed', 'posted')
-                   AND (TG_OP = 'DELETE' OR
+                IF TG_OP = 'UPDATE' AND NEW.invoice_id IS DISTINCT FROM OLD.invoice_id
+                   AND (SELECT status FROM invoicing_invoice WHERE id = NEW.invoice_id)
+                        IN ('confirmed', 'posted') THEN
+                    RAISE EXCEPTION USING ERRCODE = 'restrict_violation', MESSAGE = format(
+                        'invoice detail %s cannot move into a confirmed or posted invoice',
+                        OLD.id);
+                END IF;
+                IF ((SELECT status FROM invoicing_invoice WHERE id = OLD.invoice_id)
+                        IN ('confirmed', 'posted'))
+                   AND (TG_OP = 'DELETE' OR (
                         (to_jsonb(NEW) - 'credited' - 'sales_tax_group_id'
                             - 'item_sales_tax_group_id')
                         IS DISTINCT FROM
                         (to_jsonb(OLD) - 'credited' - 'sales_tax_group_id'
-                            - 'item_sales_tax_group_id')) THEN
+                            - 'item_sales_tax_group_id')
+                        OR (SELECT status FROM invoicing_invoice WHERE id = OLD.invoice_id)
+                            = 'posted'
+                           AND (NEW.sales_tax_group_id, NEW.item_sales_tax_group_id)
+                               IS DISTINCT FROM
+                               (OLD.sales_tax_group_id, OLD.item_sales_tax_group_id))) THEN
                     RAISE EXCEPTION USING ERRCODE = 'restrict_violation', MESSAGE = format(
-                        'invoice detail %s belongs to a confirmed invoice and cannot change',
-                        OLD.id);
+                        'invoice detail %s belongs to a confirmed or posted invoice and cannot '
+                        'change', OLD.id);
                 END IF;
                 IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
                 RETURN NEW;

@@ -292,7 +292,7 @@ def test_the_database_refuses_changing_a_detail_of_a_confirmed_invoice(billing):
     detail = invoice.details.get()
 
     with (
-        pytest.raises(IntegrityError, match="belongs to a confirmed invoice"),
+        pytest.raises(IntegrityError, match="belongs to a confirmed or posted invoice"),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
