@@ -20,9 +20,12 @@ def posted(billing, accountant, no_accrual):  # noqa: F811
 
 
 def refused(sql: str, params: list) -> str:
-    with pytest.raises(DatabaseError) as error, transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+    with (
+        pytest.raises(DatabaseError) as error,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, params)
     return str(error.value).splitlines()[0]
 
 
