@@ -257,6 +257,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task sent from a request tries the broker for about a second, not Celery's default of
+# three retries over some twenty: a queue that is down fails the job at once (contracts.queueing).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 INVOICE_RUN_HOUR = int(os.environ.get("INVOICE_RUN_HOUR", "2"))
 INVOICE_RUN_MINUTE = int(os.environ.get("INVOICE_RUN_MINUTE", "0"))

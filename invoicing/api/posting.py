@@ -27,12 +27,14 @@ from rest_framework.response import Response
 
 from contracts.api.base import StableOrderingFilter, requires
 from contracts.models import ItemSalesTaxGroup, SalesTaxGroup
+from contracts.queueing import RETRY_AFTER_SECONDS
 from contracts.serializers import ErrorSerializer
 from invoicing.filters import invoices_visible_to
-from invoicing.models import Invoice, PostingBatch
+from invoicing.models import Invoice, PostingBatch, RunStatus
 from invoicing.serializers import InvoiceSerializer
 from invoicing.services import (
     post_invoice,
+    queue_posting_batch,
     start_posting_batch,
     update_proposal,
 )
@@ -220,9 +222,8 @@ class PostingActionsMixin:
     )
     def post_selected(self, request: Request) -> Response:
         """Records a posting batch and queues it; 202 with the batch (follow it at
-        ``/api/v1/posting-batches/{id}/``). Ids that are not proposals are 400."""
-        from invoicing.tasks import post_invoice_batch
-
+        ``/api/v1/posting-batches/{id}/``). Ids that are not proposals are 400; a task queue
+        that cannot be reached is 503 with ``Retry-After`` (the batch is recorded failed)."""
         payload = PostSelectedSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         ids = list(dict.fromkeys(payload.validated_data["invoice_ids"]))
@@ -238,10 +239,17 @@ class PostingActionsMixin:
                     ]
                 }
             )
+        now = timezone.now()
         with transaction.atomic():
-            batch = start_posting_batch(invoice_ids=ids, by=request.user, at=timezone.now())
-            post_invoice_batch.delay_on_commit(batch.pk)
+            batch = start_posting_batch(invoice_ids=ids, by=request.user, at=now)
+            queue_posting_batch(batch, now=now)
         batch.refresh_from_db()
+        if batch.status == RunStatus.FAILED:  # the task queue is down: try again later
+            return Response(
+                {"detail": batch.message, "batch": PostingBatchSerializer(batch).data},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         return Response(PostingBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
 
 

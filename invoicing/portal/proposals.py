@@ -52,6 +52,7 @@ from invoicing.services import (
     missing_journal_postings,
     post_invoice,
     posting_blockers,
+    queue_posting_batch,
     start_posting_batch,
     update_proposal,
 )
@@ -231,20 +232,21 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
         visible = list(
             invoices_visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True)
         )
+        now = timezone.now()
         try:
             with transaction.atomic():
                 batch = start_posting_batch(
-                    invoice_ids=[i for i in ids if i in set(visible)],
-                    by=request.user,
-                    at=timezone.now(),
+                    invoice_ids=[i for i in ids if i in set(visible)], by=request.user, at=now
                 )
-                from invoicing.tasks import post_invoice_batch
-
-                post_invoice_batch.delay_on_commit(batch.pk)
+                queue_posting_batch(batch, now=now)
         except ValidationError as exc:
             for text in error_texts(exc):
                 messages.error(request, text)
             return redirect("invoicing:proposal-list")
+        batch.refresh_from_db()
+        if batch.status == RunStatus.FAILED:  # the task queue is down
+            messages.error(request, batch.message)
+            return redirect("invoicing:batch-detail", pk=batch.pk)
         messages.success(
             request,
             ngettext(

@@ -43,6 +43,7 @@ from django.utils.translation import gettext as _
 from actuals.services.billing import ClaimScope
 from contracts.errors import StateConflict
 from contracts.models import InvoiceScheduleEntry, ScheduleStatus
+from contracts.queueing import queue_after_commit, unreachable_message
 from invoicing.models import InvoiceRun, InvoiceRunFailure, RunStatus
 
 from .creation import BillingResult, bill_ready_items
@@ -78,27 +79,18 @@ def record_run(
 
 
 def _queue(run: InvoiceRun, now: dt.datetime) -> None:
-    """Queue the run's execution when the transaction commits. A broker that cannot be reached
-    fails the run at once, saying so, instead of the request (the beat task would otherwise
-    find it stalled minutes later)."""
+    """Queue the run's execution when the transaction commits; a broker that cannot be
+    reached fails the run at once, saying so (:mod:`contracts.queueing`)."""
     from invoicing.tasks import execute_invoice_run
 
-    def send() -> None:
-        try:
-            execute_invoice_run.delay(run.pk)
-        except Exception as error:  # any broker or connection error: the run cannot start
-            logger.warning("invoice run %s: not queued: %s", run.pk, error)
-            InvoiceRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-                status=RunStatus.FAILED,
-                finished_at=now,
-                message=_(
-                    "The task queue could not be reached, so the run did not start (%(error)s). "
-                    "Start it again when the queue is back."
-                )
-                % {"error": failure_reason(error)},
-            )
+    def unreachable(error: BaseException) -> None:
+        InvoiceRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED,
+            finished_at=now,
+            message=unreachable_message(_("run"), error),
+        )
 
-    transaction.on_commit(send)
+    queue_after_commit(execute_invoice_run, run.pk, unreachable=unreachable)
 
 
 def start_run(*, run_date: dt.date, trigger: str, by: Any, now: dt.datetime) -> InvoiceRun:

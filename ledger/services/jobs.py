@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from contracts.queueing import queue_after_commit, unreachable_message
 from ledger.models import JobStatus, Journal, JournalJob
 
 logger = logging.getLogger(__name__)
@@ -64,25 +65,17 @@ def reason(error: BaseException) -> str:
 
 
 def queue_journal_job(job: JournalJob, task: Any, now: dt.datetime) -> None:
-    """Send ``task(job.pk)`` when the transaction commits. A broker that cannot be reached
-    fails the job at once, saying so, instead of the request."""
+    """Send ``task(job.pk)`` when the transaction commits; a broker that cannot be reached
+    fails the job at once, saying so (:mod:`contracts.queueing`)."""
 
-    def send() -> None:
-        try:
-            task.delay(job.pk)
-        except Exception as error:  # any broker or connection error: the job cannot start
-            logger.warning("journal job %s: not queued: %s", job.pk, error)
-            JournalJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-                status=JobStatus.FAILED,
-                finished_at=now,
-                message=_(
-                    "The task queue could not be reached, so the job did not start (%(error)s). "
-                    "Start it again when the queue is back."
-                )
-                % {"error": reason(error)},
-            )
+    def unreachable(error: BaseException) -> None:
+        JournalJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED,
+            finished_at=now,
+            message=unreachable_message(_("job"), error),
+        )
 
-    transaction.on_commit(send)
+    queue_after_commit(task, job.pk, unreachable=unreachable)
 
 
 def run_journal_job(

@@ -194,3 +194,34 @@ def _perms(*codenames):
     from django.contrib.auth.models import Permission
 
     return Permission.objects.filter(content_type__app_label="invoicing", codename__in=codenames)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_post_selected_with_the_queue_down_is_503_and_leaves_nothing_running(
+    client, billing, no_accrual, monkeypatch
+):
+    """The broker is what leaves the process: stand-in for it being down. A real commit (no
+    test transaction), so the task is sent inside the request as in production."""
+    from kombu.exceptions import OperationalError
+
+    from invoicing.tasks import post_invoice_batch
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
+
+    monkeypatch.setattr(post_invoice_batch, "delay", unreachable)
+    invoice = confirmed(billing, "8")
+
+    response = client.post(
+        f"{INVOICES}post-selected/", {"invoice_ids": [invoice.pk]}, format="json"
+    )
+
+    message = (
+        "The task queue could not be reached, so the batch did not start (Error 111 connecting "
+        "to 127.0.0.1:6399. Connection refused.). Start it again when the queue is back."
+    )
+    assert (response.status_code, response["Retry-After"]) == (503, "30")
+    assert response.json()["detail"] == message
+    batch = PostingBatch.objects.get()
+    assert (batch.status, batch.message) == (RunStatus.FAILED, message)
+    assert Invoice.objects.get(pk=invoice.pk).status == "confirmed"

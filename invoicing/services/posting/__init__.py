@@ -85,6 +85,7 @@ after every invoice, so the batch page shows progress.
 from .batches import (
     fail_stalled_posting_batches,
     failure_reason,
+    queue_posting_batch,
     run_posting_batch,
     start_posting_batch,
 )
@@ -122,6 +123,7 @@ __all__ = [
     "post_invoice",
     "posting_blockers",
     "posting_period",
+    "queue_posting_batch",
     "run_posting_batch",
     "start_posting_batch",
     "update_proposal",

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from contracts.queueing import queue_after_commit, unreachable_message
 from invoicing.models import (
     Invoice,
     InvoiceStatus,
@@ -55,6 +56,21 @@ def start_posting_batch(*, invoice_ids: Iterable[int], by: Any, at: dt.datetime)
     return PostingBatch.objects.create(
         started_at=at, started_by=by, heartbeat_at=at, invoice_ids=ids, total=len(ids)
     )
+
+
+def queue_posting_batch(batch: PostingBatch, *, now: dt.datetime) -> None:
+    """Send the batch's task when the transaction commits; a broker that cannot be reached
+    fails the batch at once, saying so (:mod:`contracts.queueing`)."""
+    from invoicing.tasks import post_invoice_batch
+
+    def unreachable(error: BaseException) -> None:
+        PostingBatch.objects.filter(pk=batch.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED,
+            finished_at=now,
+            message=unreachable_message(_("batch"), error),
+        )
+
+    queue_after_commit(post_invoice_batch, batch.pk, unreachable=unreachable)
 
 
 def failure_reason(error: BaseException) -> str:
