@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from actuals.api.actuals import BillingStateFields
 from actuals.models import Actual, BillingType
+from contracts.serializers import common as strict
 from invoicing.models import (
     Invoice,
     InvoiceDetail,
@@ -26,7 +27,7 @@ _MONEY: dict[str, Any] = {"max_digits": 20, "decimal_places": 2}
 # --- backlog ---------------------------------------------------------------------------------
 
 
-class BacklogItemSerializer(BillingStateFields, serializers.ModelSerializer):
+class BacklogItemSerializer(BillingStateFields, strict.ModelSerializer):
     contract_number = serializers.CharField(
         source="contract.number", read_only=True, help_text=_("The contract's number.")
     )
@@ -82,7 +83,7 @@ class BacklogItemSerializer(BillingStateFields, serializers.ModelSerializer):
         }
 
 
-class CurrencyTotalSerializer(serializers.Serializer):
+class CurrencyTotalSerializer(strict.Serializer):
     currency = serializers.CharField(help_text=_("ISO 4217 code."))
     count = serializers.IntegerField(help_text=_("Items in this currency."))
     hours = serializers.DecimalField(
@@ -95,14 +96,14 @@ class CurrencyTotalSerializer(serializers.Serializer):
     amount = serializers.DecimalField(**_MONEY, help_text=_("Sum of the amounts."))
 
 
-class BacklogTotalsSerializer(serializers.Serializer):
+class BacklogTotalsSerializer(strict.Serializer):
     count = serializers.IntegerField(help_text=_("Items matching the filters (all pages)."))
     currencies = CurrencyTotalSerializer(
         many=True, help_text=_("Count, hours and amount per currency (never added across).")
     )
 
 
-class BacklogPageSerializer(serializers.Serializer):
+class BacklogPageSerializer(strict.Serializer):
     """The backlog list: a page of items plus the totals of the whole filtered set."""
 
     count = serializers.IntegerField(help_text=_("Items matching the filters."))
@@ -112,7 +113,7 @@ class BacklogPageSerializer(serializers.Serializer):
     results = BacklogItemSerializer(many=True)
 
 
-class BacklogActionSerializer(serializers.Serializer):
+class BacklogActionSerializer(strict.Serializer):
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
         allow_empty=True,
@@ -126,7 +127,7 @@ class BacklogActionSerializer(serializers.Serializer):
     )
 
 
-class BacklogActionResultSerializer(serializers.Serializer):
+class BacklogActionResultSerializer(strict.Serializer):
     changed = serializers.IntegerField(
         help_text=_("Items whose status changed (already in the target status: not counted).")
     )
@@ -136,7 +137,7 @@ class BacklogActionResultSerializer(serializers.Serializer):
 # --- creating invoices -----------------------------------------------------------------------
 
 
-class CreateInvoiceSerializer(serializers.Serializer):
+class CreateInvoiceSerializer(strict.Serializer):
     up_to = serializers.DateField(
         required=False,
         allow_null=True,
@@ -147,7 +148,7 @@ class CreateInvoiceSerializer(serializers.Serializer):
     )
 
 
-class FromSelectionSerializer(serializers.Serializer):
+class FromSelectionSerializer(strict.Serializer):
     actual_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
         required=False,
@@ -165,7 +166,7 @@ class FromSelectionSerializer(serializers.Serializer):
     )
 
 
-class BillingResultSerializer(serializers.Serializer):
+class BillingResultSerializer(strict.Serializer):
     invoices = serializers.ListField(
         child=serializers.IntegerField(), help_text=_("Ids of the drafts created or extended.")
     )
@@ -180,7 +181,7 @@ class BillingResultSerializer(serializers.Serializer):
 # --- invoices --------------------------------------------------------------------------------
 
 
-class InvoiceListSerializer(serializers.ModelSerializer):
+class InvoiceListSerializer(strict.ModelSerializer):
     reference = serializers.CharField(
         read_only=True, help_text=_("Internal reference (PF-000012) until posted.")
     )
@@ -229,7 +230,7 @@ class InvoiceListSerializer(serializers.ModelSerializer):
         }
 
 
-class InvoiceLineSerializer(serializers.ModelSerializer):
+class InvoiceLineSerializer(strict.ModelSerializer):
     amount = serializers.SerializerMethodField(help_text=_("Sum of the line's chargeable details."))
 
     class Meta:
@@ -242,7 +243,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         return str(amounts.get(line.pk, Decimal("0.00")))
 
 
-class InvoiceDetailSerializer(serializers.ModelSerializer):
+class InvoiceDetailSerializer(strict.ModelSerializer):
     kind = serializers.SerializerMethodField(help_text=_("time_and_material, milestone or fee."))
     charged_amount = serializers.DecimalField(
         **_MONEY,
@@ -291,7 +292,7 @@ class InvoiceDetailSerializer(serializers.ModelSerializer):
         return "fee"
 
 
-class VatRowSerializer(serializers.Serializer):
+class VatRowSerializer(strict.Serializer):
     code = serializers.CharField(help_text=_("VAT code, e.g. V21."))
     name = serializers.CharField()
     rate = serializers.DecimalField(max_digits=7, decimal_places=2, help_text=_("Rate in %."))
@@ -299,7 +300,7 @@ class VatRowSerializer(serializers.Serializer):
     vat = serializers.DecimalField(**_MONEY, help_text=_("base × rate, rounded once."))
 
 
-class InvoiceTotalsSerializer(serializers.Serializer):
+class InvoiceTotalsSerializer(strict.Serializer):
     net = serializers.DecimalField(**_MONEY, help_text=_("Sum of the chargeable details."))
     vat = serializers.DecimalField(**_MONEY, help_text=_("Sum of the VAT rows."))
     gross = serializers.DecimalField(**_MONEY, help_text=_("net + VAT."))
@@ -375,7 +376,7 @@ class InvoiceSerializer(InvoiceListSerializer):
         return []
 
 
-class VersionSerializer(serializers.Serializer):
+class VersionSerializer(strict.Serializer):
     version = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -383,7 +384,7 @@ class VersionSerializer(serializers.Serializer):
     )
 
 
-class InvoiceHeaderSerializer(serializers.Serializer):
+class InvoiceHeaderSerializer(strict.Serializer):
     version = serializers.IntegerField(
         min_value=1, help_text=_("The version you loaded; an older one is refused (409).")
     )
@@ -399,7 +400,7 @@ class InvoiceHeaderSerializer(serializers.Serializer):
     )
 
 
-class DetailUpdateSerializer(serializers.Serializer):
+class DetailUpdateSerializer(strict.Serializer):
     version = serializers.IntegerField(
         min_value=1, help_text=_("The invoice version you loaded; an older one is refused (409).")
     )
@@ -428,7 +429,7 @@ class DetailUpdateSerializer(serializers.Serializer):
     )
 
 
-class CorrectionDetailSerializer(serializers.Serializer):
+class CorrectionDetailSerializer(strict.Serializer):
     id = serializers.IntegerField(help_text=_("A detail of the confirmed invoice."))
     remaining_quantity = serializers.DecimalField(
         max_digits=20,
@@ -437,7 +438,7 @@ class CorrectionDetailSerializer(serializers.Serializer):
     )
 
 
-class CorrectionSerializer(serializers.Serializer):
+class CorrectionSerializer(strict.Serializer):
     details = CorrectionDetailSerializer(
         many=True,
         required=False,
@@ -454,7 +455,7 @@ class CorrectionSerializer(serializers.Serializer):
 # --- runs ------------------------------------------------------------------------------------
 
 
-class InvoiceRunFailureSerializer(serializers.ModelSerializer):
+class InvoiceRunFailureSerializer(strict.ModelSerializer):
     contract_number = serializers.CharField(source="contract.number", read_only=True)
 
     class Meta:
@@ -463,7 +464,7 @@ class InvoiceRunFailureSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InvoiceRunSerializer(serializers.ModelSerializer):
+class InvoiceRunSerializer(strict.ModelSerializer):
     failures = InvoiceRunFailureSerializer(
         many=True, read_only=True, help_text=_("Contracts that failed, with the reason.")
     )
@@ -503,7 +504,7 @@ class InvoiceRunSerializer(serializers.ModelSerializer):
         }
 
 
-class InvoiceRunCreateSerializer(serializers.Serializer):
+class InvoiceRunCreateSerializer(strict.Serializer):
     run_date = serializers.DateField(
         help_text=_("Bill what is due on this day (YYYY-MM-DD), like the nightly run.")
     )

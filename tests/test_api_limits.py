@@ -53,3 +53,12 @@ def test_json_at_twenty_one_levels_is_refused_and_at_twenty_taken(api):
 
     assert deep.status_code == 400
     assert fine.status_code != 500
+
+
+def test_a_field_the_api_does_not_know_is_a_400_naming_it(api):
+    """A client's typo (``invoce_ids``) is refused, not silently dropped; every serializer of
+    the API is strict (``contracts.serializers.common.StrictFieldsMixin``)."""
+    response = api.post("/api/v1/invoices/post-selected/", {"invoce_ids": [1]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["invoce_ids"] == ["Not a field that can be set here."]

@@ -8,9 +8,10 @@ from rest_framework import serializers, viewsets
 from actuals import queries
 from actuals.models import Actual, ActualType, BillingStatus
 from contracts.models import TransactionClass
+from contracts.serializers import common as strict
 
 
-class BillingStateFields(serializers.Serializer):
+class BillingStateFields(strict.Serializer):
     """An unbilled actual's billing state (``ActualBilling``), as fields of the actual; empty
     on actuals that have none (cost, billed sales, reversals)."""
 
@@ -46,7 +47,7 @@ class BillingStateFields(serializers.Serializer):
     )
 
 
-class ActualSerializer(BillingStateFields, serializers.ModelSerializer):
+class ActualSerializer(BillingStateFields, strict.ModelSerializer):
     class Meta:
         model = Actual
         fields = (

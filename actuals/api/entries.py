@@ -22,6 +22,7 @@ from actuals.models import ExpenseEntry, TimeEntry
 from actuals.models.entries import Entry
 from contracts.api_parsers import JSONParser
 from contracts.models import Resource
+from contracts.serializers import common as strict
 
 _ENTRY_READ_ONLY = (
     "id",
@@ -46,14 +47,14 @@ _ENTRY_FIELDS = (
 )
 
 
-class TimeEntrySerializer(serializers.ModelSerializer):
+class TimeEntrySerializer(strict.ModelSerializer):
     class Meta:
         model = TimeEntry
         fields = (*_ENTRY_FIELDS, "role", "hours")
         read_only_fields = _ENTRY_READ_ONLY
 
 
-class ExpenseEntrySerializer(serializers.ModelSerializer):
+class ExpenseEntrySerializer(strict.ModelSerializer):
     receipt = serializers.FileField(required=False, allow_null=True, use_url=False)
 
     class Meta:
@@ -62,7 +63,7 @@ class ExpenseEntrySerializer(serializers.ModelSerializer):
         read_only_fields = _ENTRY_READ_ONLY
 
 
-class ApproveSerializer(serializers.Serializer):
+class ApproveSerializer(strict.Serializer):
     billable_quantity = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
@@ -73,15 +74,15 @@ class ApproveSerializer(serializers.Serializer):
     )
 
 
-class ReturnSerializer(serializers.Serializer):
+class ReturnSerializer(strict.Serializer):
     comment = serializers.CharField(help_text="Why the entry goes back to its author.")
 
 
-class CancelApprovalSerializer(serializers.Serializer):
+class CancelApprovalSerializer(strict.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ImportSerializer(serializers.Serializer):
+class ImportSerializer(strict.Serializer):
     file = serializers.FileField(help_text="CSV (UTF-8) or XLSX; see actuals.importing.")
 
 

@@ -9,10 +9,11 @@ from rest_framework.views import APIView
 
 from actuals.journal import import_actuals
 from contracts.api.base import requires
+from contracts.serializers import common as strict
 from ledger.models import JournalGrouping
 
 
-class JournalImportSerializer(serializers.Serializer):
+class JournalImportSerializer(strict.Serializer):
     grouping = serializers.ChoiceField(
         choices=JournalGrouping.choices,
         required=False,
@@ -20,7 +21,7 @@ class JournalImportSerializer(serializers.Serializer):
     )
 
 
-class JournalImportResultSerializer(serializers.Serializer):
+class JournalImportResultSerializer(strict.Serializer):
     lines = serializers.IntegerField(help_text="Actuals journalled (one draft line each).")
     journals = serializers.IntegerField(help_text="Journals that received lines.")
     journals_created = serializers.IntegerField(help_text="Of those, journals opened now.")

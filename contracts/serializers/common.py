@@ -56,6 +56,32 @@ NOT_NEGATIVE_LIMIT = not_negative(_("A not-to-exceed limit may not be negative."
 NOT_NEGATIVE_PRICE = not_negative(_("A price may not be negative."))
 
 
+class StrictFieldsMixin:
+    """Refuse a body's keys the serializer does not know, 400 naming each ("Not a field that
+    can be set here."): a client's typo (``invoce_date``) is an error, not silently lost.
+    Read-only fields sent back are known, so an object read and written back passes."""
+
+    IGNORED = frozenset({"csrfmiddlewaretoken"})  # the browsable API's own form field
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            fields = getattr(self, "fields", {})
+            unknown = sorted(set(data) - set(fields) - self.IGNORED)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [_("Not a field that can be set here.")] for name in unknown}
+                )
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class Serializer(StrictFieldsMixin, serializers.Serializer):  # type: ignore[misc]
+    """The API's serializer: strict about unknown fields."""
+
+
+class ModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):  # type: ignore[misc]
+    """The API's model serializer: strict about unknown fields."""
+
+
 class DottedErrorsMixin:
     """Top-level serializers raise their errors with dotted field paths."""
 
@@ -108,18 +134,18 @@ class ModelCleanMixin:
         return attrs
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(Serializer):
     username = serializers.CharField(help_text=_("Your user name."))
     password = serializers.CharField(
         help_text=_("Your password."), style={"input_type": "password"}
     )
 
 
-class TokenSerializer(serializers.Serializer):
+class TokenSerializer(Serializer):
     token = serializers.CharField(help_text=_("Send as `Authorization: Token <token>`."))
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(Serializer):
     detail = serializers.CharField(help_text=_("What went wrong, in one sentence."))
     errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),

@@ -25,6 +25,7 @@ from contracts.models import (
 )
 from contracts.roles import Role as UserRole
 from contracts.roles import has_role
+from contracts.serializers import common as strict
 from contracts.serializers.common import (
     NOT_NEGATIVE_LIMIT,
     DottedErrorsMixin,
@@ -44,7 +45,7 @@ User = get_user_model()
 # --- contracts: read ------------------------------------------------------------------------
 
 
-class ContractCustomerSerializer(serializers.ModelSerializer):
+class ContractCustomerSerializer(strict.ModelSerializer):
     class Meta:
         model = ContractCustomer
         fields = ["id", "customer", "split_percent", "is_rounding", "nte_limit"]
@@ -57,7 +58,7 @@ class ContractCustomerSerializer(serializers.ModelSerializer):
         }
 
 
-class LineCustomerSerializer(serializers.ModelSerializer):
+class LineCustomerSerializer(strict.ModelSerializer):
     customer = serializers.IntegerField(
         source="contract_customer.customer_id", read_only=True, help_text=_("Customer id.")
     )
@@ -81,7 +82,7 @@ class LineCustomerSerializer(serializers.ModelSerializer):
         }
 
 
-class CoverageSerializer(serializers.Serializer):
+class CoverageSerializer(strict.Serializer):
     project = serializers.PrimaryKeyRelatedField(
         queryset=Project.objects.all(), help_text=_("Covered project (id).")
     )
@@ -93,7 +94,7 @@ class CoverageSerializer(serializers.Serializer):
     )
 
 
-class BillingRuleSerializer(serializers.Serializer):
+class BillingRuleSerializer(strict.Serializer):
     role = serializers.PrimaryKeyRelatedField(
         queryset=Role.objects.all(), required=False, allow_null=True, help_text=_("Role (id).")
     )
@@ -124,7 +125,7 @@ def _ordered_classes(line: ContractLine) -> list[str]:
     return [c for c in TransactionClass.values if c in present]
 
 
-class ContractLineSerializer(serializers.ModelSerializer):
+class ContractLineSerializer(strict.ModelSerializer):
     """A contract line with its coverage, customers and billing rules (read; PATCH of
     ``name``, ``external_description`` and ``nte_limit`` only)."""
 
@@ -204,7 +205,7 @@ class ContractLineSerializer(serializers.ModelSerializer):
         return data
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class ContractSerializer(strict.ModelSerializer):
     """A contract with its customers (split) and lines, nested (read)."""
 
     customers = ContractCustomerSerializer(
@@ -264,7 +265,7 @@ class ContractSerializer(serializers.ModelSerializer):
 _LIMIT_HELP = _("Not-to-exceed limit (decimal string); null: no limit.")
 
 
-class CustomerSplitInputSerializer(serializers.Serializer):
+class CustomerSplitInputSerializer(strict.Serializer):
     customer = serializers.PrimaryKeyRelatedField(
         queryset=Customer.objects.all(), help_text=_("Customer id.")
     )
@@ -279,7 +280,7 @@ class CustomerSplitInputSerializer(serializers.Serializer):
     )
 
 
-class LineInputSerializer(serializers.Serializer):
+class LineInputSerializer(strict.Serializer):
     name = serializers.CharField(max_length=200, help_text=_("Line name."))
     billing_method = serializers.ChoiceField(
         choices=BillingMethod.choices, help_text=_("tm: time and material; fp: fixed price.")
@@ -316,7 +317,7 @@ class LineInputSerializer(serializers.Serializer):
         return rules
 
 
-class ContractCreateSerializer(DottedErrorsMixin, serializers.Serializer):
+class ContractCreateSerializer(DottedErrorsMixin, strict.Serializer):
     """The whole contract in one payload; written by ``contracts.services.create_contract``."""
 
     number = serializers.CharField(
@@ -402,7 +403,7 @@ class ContractCreateSerializer(DottedErrorsMixin, serializers.Serializer):
         )
 
 
-class ContractUpdateSerializer(DottedErrorsMixin, ModelCleanMixin, serializers.ModelSerializer):
+class ContractUpdateSerializer(DottedErrorsMixin, ModelCleanMixin, strict.ModelSerializer):
     """PATCH of header fields only. Number, currency, contracting unit, start date, customers
     and lines are fixed once the contract exists (actuals and invoices depend on them)."""
 

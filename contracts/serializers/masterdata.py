@@ -19,6 +19,7 @@ from contracts.models import (
     RolePrice,
     Task,
 )
+from contracts.serializers import common as strict
 from contracts.serializers.common import (
     NOT_NEGATIVE_PRICE,
     DottedErrorsMixin,
@@ -29,7 +30,7 @@ from contracts.serializers.common import (
 # --- master data ----------------------------------------------------------------------------
 
 
-class CustomerSerializer(DottedErrorsMixin, ModelCleanMixin, serializers.ModelSerializer):
+class CustomerSerializer(DottedErrorsMixin, ModelCleanMixin, strict.ModelSerializer):
     class Meta:
         model = Customer
         fields = [
@@ -56,7 +57,7 @@ class CustomerSerializer(DottedErrorsMixin, ModelCleanMixin, serializers.ModelSe
         }
 
 
-class ProjectSerializer(DottedErrorsMixin, ModelCleanMixin, serializers.ModelSerializer):
+class ProjectSerializer(DottedErrorsMixin, ModelCleanMixin, strict.ModelSerializer):
     date_order = ("start_date", "end_date")
 
     class Meta:
@@ -85,7 +86,7 @@ class ProjectSerializer(DottedErrorsMixin, ModelCleanMixin, serializers.ModelSer
         }
 
 
-class TaskSerializer(DottedErrorsMixin, ModelCleanMixin, serializers.ModelSerializer):
+class TaskSerializer(DottedErrorsMixin, ModelCleanMixin, strict.ModelSerializer):
     class Meta:
         model = Task
         fields = ["id", "project", "code", "name", "chargeable"]
@@ -97,7 +98,7 @@ class TaskSerializer(DottedErrorsMixin, ModelCleanMixin, serializers.ModelSerial
         }
 
 
-class RoleSerializer(DottedErrorsMixin, ModelCleanMixin, serializers.ModelSerializer):
+class RoleSerializer(DottedErrorsMixin, ModelCleanMixin, strict.ModelSerializer):
     class Meta:
         model = Role
         fields = ["id", "code", "name", "chargeable", "item_sales_tax_group"]
@@ -109,7 +110,7 @@ class RoleSerializer(DottedErrorsMixin, ModelCleanMixin, serializers.ModelSerial
         }
 
 
-class ResourceSerializer(DottedErrorsMixin, ModelCleanMixin, serializers.ModelSerializer):
+class ResourceSerializer(DottedErrorsMixin, ModelCleanMixin, strict.ModelSerializer):
     class Meta:
         model = Resource
         fields = ["id", "user", "name", "legal_entity", "default_role"]
@@ -121,7 +122,7 @@ class ResourceSerializer(DottedErrorsMixin, ModelCleanMixin, serializers.ModelSe
         }
 
 
-class ExpenseCategorySerializer(DottedErrorsMixin, ModelCleanMixin, serializers.ModelSerializer):
+class ExpenseCategorySerializer(DottedErrorsMixin, ModelCleanMixin, strict.ModelSerializer):
     class Meta:
         model = ExpenseCategory
         fields = ["id", "code", "name", "unit", "chargeable", "item_sales_tax_group"]
@@ -136,7 +137,7 @@ class ExpenseCategorySerializer(DottedErrorsMixin, ModelCleanMixin, serializers.
 # --- price lists ----------------------------------------------------------------------------
 
 
-class RolePriceSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class RolePriceSerializer(ModelCleanMixin, strict.ModelSerializer):
     clean_exclude = ("price_list",)
     price = serializers.DecimalField(
         max_digits=20,
@@ -151,7 +152,7 @@ class RolePriceSerializer(ModelCleanMixin, serializers.ModelSerializer):
         extra_kwargs = {"role": {"help_text": _("The role priced (id).")}}
 
 
-class CategoryPriceSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class CategoryPriceSerializer(ModelCleanMixin, strict.ModelSerializer):
     clean_exclude = ("price_list",)
     price = serializers.DecimalField(
         max_digits=20,
@@ -197,7 +198,7 @@ class CategoryPriceSerializer(ModelCleanMixin, serializers.ModelSerializer):
         return super().validate(attrs)
 
 
-class PriceListSerializer(DottedErrorsMixin, ModelCleanMixin, serializers.ModelSerializer):
+class PriceListSerializer(DottedErrorsMixin, ModelCleanMixin, strict.ModelSerializer):
     """A price list with its role and category prices.
 
     Create writes the list and its prices in one transaction. An update that sends

@@ -11,6 +11,7 @@ from contracts.models import (
     Milestone,
     ScheduleFrequency,
 )
+from contracts.serializers import common as strict
 from contracts.serializers.common import (
     DottedErrorsMixin,
 )
@@ -18,7 +19,7 @@ from contracts.serializers.common import (
 # --- invoice schedules and milestones -------------------------------------------------------
 
 
-class InvoiceScheduleEntrySerializer(serializers.ModelSerializer):
+class InvoiceScheduleEntrySerializer(strict.ModelSerializer):
     contract = serializers.IntegerField(
         source="line.contract_id", read_only=True, help_text=_("The contract (id).")
     )
@@ -46,7 +47,7 @@ class InvoiceScheduleEntrySerializer(serializers.ModelSerializer):
         }
 
 
-class ScheduleGenerationSerializer(DottedErrorsMixin, serializers.Serializer):
+class ScheduleGenerationSerializer(DottedErrorsMixin, strict.Serializer):
     """Adds run dates to a T&M line's schedule; dates it already has are kept."""
 
     line = serializers.PrimaryKeyRelatedField(
@@ -78,7 +79,7 @@ class ScheduleGenerationSerializer(DottedErrorsMixin, serializers.Serializer):
             self.fields["line"].queryset = lines  # type: ignore[attr-defined]
 
 
-class MilestoneSerializer(DottedErrorsMixin, serializers.ModelSerializer):
+class MilestoneSerializer(DottedErrorsMixin, strict.ModelSerializer):
     """A milestone row (one per line customer). PATCH changes name, date and invoice text."""
 
     contract = serializers.IntegerField(
@@ -118,7 +119,7 @@ class MilestoneSerializer(DottedErrorsMixin, serializers.ModelSerializer):
         }
 
 
-class MilestoneCreateSerializer(DottedErrorsMixin, serializers.Serializer):
+class MilestoneCreateSerializer(DottedErrorsMixin, strict.Serializer):
     """Creates a milestone on a fixed-price line: one row per line customer, amount split."""
 
     line = serializers.PrimaryKeyRelatedField(

@@ -29,6 +29,7 @@ from contracts.api.base import StableOrderingFilter, requires
 from contracts.models import ItemSalesTaxGroup, SalesTaxGroup
 from contracts.queueing import RETRY_AFTER_SECONDS
 from contracts.serializers import ErrorSerializer
+from contracts.serializers import common as strict
 from invoicing.filters import invoices_visible_to
 from invoicing.models import Invoice, PostingBatch, RunStatus
 from invoicing.serializers import InvoiceSerializer
@@ -74,7 +75,7 @@ class PostedInvoiceSerializer(InvoiceSerializer):
         }
 
 
-class ProposalLineSerializer(serializers.Serializer):
+class ProposalLineSerializer(strict.Serializer):
     id = serializers.IntegerField(help_text=gettext_lazy("The invoice line's id."))
     sales_tax_group = serializers.PrimaryKeyRelatedField(
         queryset=SalesTaxGroup.objects.all(), help_text=gettext_lazy("Sales tax group id.")
@@ -85,7 +86,7 @@ class ProposalLineSerializer(serializers.Serializer):
     )
 
 
-class ProposalUpdateSerializer(serializers.Serializer):
+class ProposalUpdateSerializer(strict.Serializer):
     version = serializers.IntegerField(
         min_value=1,
         help_text=gettext_lazy("The version you loaded; an older one is refused (409)."),
@@ -106,7 +107,7 @@ class ProposalUpdateSerializer(serializers.Serializer):
     )
 
 
-class PostSelectedSerializer(serializers.Serializer):
+class PostSelectedSerializer(strict.Serializer):
     invoice_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
         allow_empty=False,
@@ -114,7 +115,7 @@ class PostSelectedSerializer(serializers.Serializer):
     )
 
 
-class PostingBatchSerializer(serializers.ModelSerializer):
+class PostingBatchSerializer(strict.ModelSerializer):
     started_by = serializers.CharField(source="started_by.get_username", read_only=True)
 
     class Meta:

@@ -14,12 +14,13 @@ from rest_framework.response import Response
 
 from contracts.api.base import ModelPermissions, StableOrderingFilter, requires
 from contracts.models import ItemSalesTaxGroup, SalesTaxGroup
+from contracts.serializers import common as strict
 from ledger import services
 from ledger.models import JournalLine
 from ledger.queries import journals_with_totals
 
 
-class JournalSerializer(serializers.Serializer):
+class JournalSerializer(strict.Serializer):
     id = serializers.IntegerField()
     legal_entity = serializers.IntegerField(source="legal_entity_id")
     grouping = serializers.CharField()
@@ -37,7 +38,7 @@ class JournalSerializer(serializers.Serializer):
     total = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
 
 
-class JournalLineSerializer(serializers.ModelSerializer):
+class JournalLineSerializer(strict.ModelSerializer):
     dimension_values = serializers.ManyRelatedField(
         child_relation=serializers.PrimaryKeyRelatedField(read_only=True), read_only=True
     )
@@ -67,7 +68,7 @@ class JournalLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class JournalLineUpdateSerializer(serializers.Serializer):
+class JournalLineUpdateSerializer(strict.Serializer):
     """What the accountant may change on a draft line; omitted fields keep their value."""
 
     sales_tax_group = serializers.PrimaryKeyRelatedField(

@@ -5,10 +5,11 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers, viewsets
 
 from contracts.api.base import ModelPermissions, StableOrderingFilter
+from contracts.serializers import common as strict
 from ledger.models import CustomerTransaction
 
 
-class CustomerTransactionSerializer(serializers.ModelSerializer):
+class CustomerTransactionSerializer(strict.ModelSerializer):
     voucher_number = serializers.CharField(source="entry.voucher_number", read_only=True)
 
     class Meta:

@@ -12,17 +12,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contracts.api.base import ModelPermissions, StableOrderingFilter, requires
+from contracts.serializers import common as strict
 from ledger import services
 from ledger.models import Account, Period
 
 
-class AccountSerializer(serializers.ModelSerializer):
+class AccountSerializer(strict.ModelSerializer):
     class Meta:
         model = Account
         fields = ["id", "legal_entity", "code", "name", "account_type", "is_active"]
 
 
-class PeriodSerializer(serializers.ModelSerializer):
+class PeriodSerializer(strict.ModelSerializer):
     fiscal_year = serializers.IntegerField(source="fiscal_year.year", read_only=True)
     legal_entity = serializers.IntegerField(source="fiscal_year.legal_entity_id", read_only=True)
 

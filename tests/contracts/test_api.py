@@ -382,10 +382,15 @@ def test_patch_changes_header_fields_only_and_validates(api_client, administrato
     contract = make_contract(project_manager=project_manager, number="K-1")
     api_client.force_authenticate(administrator)
 
+    fixed = api_client.patch(
+        f"{CONTRACTS}{contract.pk}/", {"status": "closed", "currency": "USD"}, format="json"
+    )
+    assert (fixed.status_code, fixed.json()["errors"]) == (
+        400,
+        {"currency": ["Not a field that can be set here."]},
+    )
     response = api_client.patch(
-        f"{CONTRACTS}{contract.pk}/",
-        {"nte_limit": "1000.00", "status": "closed", "currency": "USD"},
-        format="json",
+        f"{CONTRACTS}{contract.pk}/", {"nte_limit": "1000.00", "status": "closed"}, format="json"
     )
     assert response.status_code == 200
     contract.refresh_from_db()
