@@ -125,6 +125,16 @@ class LookupField(forms.ModelChoiceField):
         ]
 
 
+def form_error_texts(form: forms.Form) -> list[str]:
+    """A form's errors as messages for the page: "<label>: <error>" (the error alone when it
+    is not a field's)."""
+    return [
+        (f"{form.fields[name].label}: {error}" if name in form.fields else str(error))
+        for name, errors in form.errors.items()
+        for error in errors
+    ]
+
+
 class ListFilterForm(forms.Form):
     """Base of a list page's filter form (bound to ``request.GET``)."""
 

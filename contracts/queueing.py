@@ -8,16 +8,19 @@ the reason, which marks the job *failed* with a message saying to start it again
 queue is back (so nothing is left *running* for the beat task to find minutes later). The API
 then answers 503 with ``Retry-After``, the pages say what happened.
 
-``CELERY_TASK_PUBLISH_RETRY_POLICY`` (settings) keeps the wait short: a second, not Celery's
-default of three retries over some twenty seconds.
+``CELERY_TASK_PUBLISH_RETRY_POLICY`` and the result backend's retry policy (settings) keep the
+wait short: with Redis stopped, a journal job was failed in 0.2 s, not after Celery's retries
+of some twenty seconds.
 """
 
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +28,21 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
 
 
-def first_line(error: BaseException) -> str:
+class JobStatus(models.TextChoices):
+    """The status of every background job (invoice runs, posting batches, journal jobs): one
+    set of values, so the beat task fails any stalled one the same way."""
+
+    RUNNING = "running", gettext_lazy("Running")
+    DONE = "done", gettext_lazy("Done")
+    DONE_WITH_FAILURES = "failures", gettext_lazy("Done with failures")
+    FAILED = "failed", gettext_lazy("Failed")
+
+
+def failure_reason(error: BaseException) -> str:
+    """A failure as one sentence a person reads: a refusal's messages, else the error's first
+    line (PostgreSQL's CONTEXT lines left out)."""
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
@@ -33,7 +50,7 @@ def unreachable_message(what: Any, error: BaseException) -> str:
     return _(
         "The task queue could not be reached, so the %(what)s did not start (%(error)s). Start "
         "it again when the queue is back."
-    ) % {"what": what, "error": first_line(error)}
+    ) % {"what": what, "error": failure_reason(error)}
 
 
 def queue_after_commit(task: Any, pk: int, *, unreachable: Callable[[BaseException], None]) -> None:

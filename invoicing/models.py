@@ -48,6 +48,7 @@ from contracts.models import (
     TransactionClass,
 )
 from contracts.money import ZERO, money_field, price_field, quantity_field
+from contracts.queueing import JobStatus
 from ledger.models import LedgerEntry
 
 
@@ -196,11 +197,7 @@ class RunTrigger(models.TextChoices):
     PORTAL = "portal", _("Portal")
 
 
-class RunStatus(models.TextChoices):
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
-    DONE_WITH_FAILURES = "failures", _("Done with failures")
-    FAILED = "failed", _("Failed")
+RunStatus = JobStatus  # runs and posting batches share every job's statuses
 
 
 class InvoiceRun(models.Model):

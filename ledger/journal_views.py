@@ -33,7 +33,7 @@ from django.views.decorators.http import require_POST
 
 from contracts.errors import EXPECTED_ERRORS, error_texts
 from contracts.exports import export_queryset, requested_format
-from contracts.forms import LookupField
+from contracts.forms import LookupField, form_error_texts
 from contracts.views import Column, table_page
 
 from . import services
@@ -196,10 +196,8 @@ def _bulk_edit(request: HttpRequest, journal_pk: int) -> HttpResponse:
         raise PermissionDenied
     form = JournalBulkEditForm(request.POST, dimensions=list(Dimension.objects.order_by("code")))
     if not form.is_valid():
-        for name, errors in form.errors.items():
-            label = form.fields[name].label if name in form.fields else ""
-            for error in errors:
-                messages.error(request, f"{label}: {error}" if label else str(error))
+        for text in form_error_texts(form):
+            messages.error(request, text)
         return redirect(back)
     lines = JournalLine.objects.filter(journal_id=journal_pk)
     if form.cleaned_data["everything"]:

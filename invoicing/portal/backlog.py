@@ -44,7 +44,7 @@ from actuals.services.billing import (
 )
 from contracts.errors import EXPECTED_ERRORS, error_texts
 from contracts.exports import export_queryset, requested_format
-from contracts.forms import LookupField
+from contracts.forms import LookupField, form_error_texts
 from contracts.models import Milestone, MilestoneStatus, TransactionClass
 from contracts.queries import contracts_visible_to, milestones_visible_to
 from contracts.views import Column, Table, table_page
@@ -61,7 +61,7 @@ from invoicing.services import (
     invoice_selection,
 )
 
-from .common import billing_message, form_error_texts, require
+from .common import billing_message, require
 
 PAGE_SIZE = 50
 TO_INVOICE_PAGE_SIZE = 25

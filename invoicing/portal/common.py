@@ -16,14 +16,6 @@ def require(request: HttpRequest, *perms: str) -> None:
         raise PermissionDenied
 
 
-def form_error_texts(form: Any) -> list[str]:
-    return [
-        (f"{form.fields[name].label}: {error}" if name in form.fields else str(error))
-        for name, errors in form.errors.items()
-        for error in errors
-    ]
-
-
 def unsaved_changes(form: Any) -> list[str]:
     """The labels of the fields whose submitted value differs from the page's initial one.
 

@@ -31,6 +31,7 @@ from django.views.decorators.http import require_POST
 
 from contracts.errors import EXPECTED_ERRORS, error_texts
 from contracts.exports import export_queryset, requested_format
+from contracts.forms import form_error_texts
 from contracts.numbers import NumberRefused, parse_number
 from contracts.queries import contracts_visible_to
 from contracts.views import Column, table_page
@@ -56,7 +57,6 @@ from invoicing.services import (
 
 from .common import (
     changed_since_opened,
-    form_error_texts,
     reload_message,
     require,
     unsaved_changes,

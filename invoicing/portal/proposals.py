@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from contracts.errors import EXPECTED_ERRORS, error_texts
-from contracts.forms import ListFilterForm
+from contracts.forms import ListFilterForm, form_error_texts
 from contracts.models import Contract, Customer, ItemSalesTaxGroup, SalesTaxGroup
 from contracts.queries import contracts_visible_to
 from contracts.views import Column, table_page
@@ -59,7 +59,6 @@ from invoicing.services import (
 
 from .common import (
     changed_since_opened,
-    form_error_texts,
     reload_message,
     require,
     unsaved_changes,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from contracts.errors import EXPECTED_ERRORS, error_texts
+from contracts.forms import form_error_texts
 from contracts.numbers import show_date
 from contracts.views import Column, table_page
 from invoicing.filters import runs_visible_to
@@ -24,7 +25,7 @@ from invoicing.forms import RunForm
 from invoicing.models import RunStatus, RunTrigger
 from invoicing.services import retry_run, start_run
 
-from .common import form_error_texts, require
+from .common import require
 
 #: Seconds between reloads of a running run's page.
 REFRESH_SECONDS = 3

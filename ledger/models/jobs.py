@@ -4,7 +4,7 @@ A large journal (a firm's month: 100,000 lines) takes minutes, so neither runs i
 request: the page records a :class:`JournalJob`, a Celery task does the work in chunks, and
 after every chunk moves the job's counts and heartbeat, so the job's page shows progress. A
 job whose heartbeat stopped is marked failed by the beat task, like runs and posting batches
-(the statuses share their values).
+(``contracts.queueing.JobStatus``).
 """
 
 from django.conf import settings
@@ -12,14 +12,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from contracts.queueing import JobStatus
+
 from .journals import Journal
-
-
-class JobStatus(models.TextChoices):
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
-    DONE_WITH_FAILURES = "failures", _("Done with failures")
-    FAILED = "failed", _("Failed")
 
 
 class JournalJobKind(models.TextChoices):

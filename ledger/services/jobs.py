@@ -12,11 +12,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from contracts.queueing import queue_after_commit, unreachable_message
+from contracts.queueing import failure_reason, queue_after_commit, unreachable_message
 from ledger.models import JobStatus, Journal, JournalJob
 
 logger = logging.getLogger(__name__)
@@ -55,13 +54,6 @@ def start_journal_job(
     except IntegrityError:  # started by someone else a moment ago
         return running.get(), False
     return job, True
-
-
-def reason(error: BaseException) -> str:
-    """A failure as one sentence a person reads."""
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def queue_journal_job(job: JournalJob, task: Any, now: dt.datetime) -> None:
@@ -103,7 +95,7 @@ def run_journal_job(
         done, failed = work(job, progress)
     except Exception as error:
         logger.exception("journal job %s failed", job.pk)
-        running.update(status=JobStatus.FAILED, finished_at=clock(), message=reason(error))
+        running.update(status=JobStatus.FAILED, finished_at=clock(), message=failure_reason(error))
     else:
         running.update(
             status=JobStatus.DONE_WITH_FAILURES if failed else JobStatus.DONE,

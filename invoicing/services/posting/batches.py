@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from contracts.queueing import queue_after_commit, unreachable_message
+from contracts.queueing import failure_reason, queue_after_commit, unreachable_message
 from invoicing.models import (
     Invoice,
     InvoiceStatus,
@@ -17,7 +17,7 @@ from invoicing.models import (
 )
 
 from .entry import post_invoice
-from .proposal import Clock, PostingBlocked
+from .proposal import Clock
 
 logger = logging.getLogger(__name__)
 
@@ -71,15 +71,6 @@ def queue_posting_batch(batch: PostingBatch, *, now: dt.datetime) -> None:
         )
 
     queue_after_commit(post_invoice_batch, batch.pk, unreachable=unreachable)
-
-
-def failure_reason(error: BaseException) -> str:
-    """A failure as one sentence a person reads (PostgreSQL's CONTEXT lines left out)."""
-    if isinstance(error, PostingBlocked):
-        return str(error)
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def run_posting_batch(*, batch: PostingBatch, clock: Clock) -> PostingBatch:
