@@ -17,4 +17,7 @@ class ContractsConfig(AppConfig):
     verbose_name = _("Master data and contracts")
 
     def ready(self) -> None:
+        from contracts.seals import pin_trigger_bypass
+
         post_migrate.connect(_sync_roles, dispatch_uid="contracts.sync_roles")
+        post_migrate.connect(pin_trigger_bypass, dispatch_uid="contracts.pin_trigger_bypass")

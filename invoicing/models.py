@@ -49,6 +49,7 @@ from contracts.models import (
 )
 from contracts.money import ZERO, money_field, price_field, quantity_field
 from contracts.queueing import JobStatus
+from contracts.seals import no_truncate
 from ledger.models import LedgerEntry
 
 
@@ -458,6 +459,7 @@ class Invoice(django_fsm.ConcurrentTransitionMixin, models.Model):
                 condition=pgtrigger.Q(old__status__in=["confirmed", "posted"]),
             ),
             _no_children(table="invoice", column="invoice_id"),
+            no_truncate(name="invoice_no_truncate"),
         ]
 
     def __str__(self) -> str:
@@ -544,6 +546,7 @@ class InvoiceLine(models.Model):
         ]
         triggers = [
             _no_children(table="invoiceline", column="line_id", parent="invoice_id"),
+            no_truncate(name="invoiceline_no_truncate"),
             # The lines of a confirmed or posted invoice are sealed: none added, changed,
             # moved in or out, or deleted (issue 12: a posted line's text was changed).
             pgtrigger.Trigger(
@@ -808,6 +811,7 @@ class InvoiceDetail(models.Model):
             ),
         ]
         triggers = [
+            no_truncate(name="detail_no_truncate"),
             # What foreign keys would check, once per statement rather than once per row: the
             # invoice run inserts 100,000 details in one statement (see DETAIL_REFERENCES).
             pgtrigger.Trigger(

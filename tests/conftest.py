@@ -1,6 +1,7 @@
 """Suite-wide fixtures: users by role, and an API client."""
 
 import pytest
+from django.db.backends.postgresql.operations import DatabaseOperations
 from rest_framework.test import APIClient
 
 from contracts.roles import Role
@@ -12,6 +13,22 @@ from tests.factories import user_with_role
 def _fast_password_hashing(settings):
     """Password hashing dominates setup time; tests don't need a slow hash."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_the_truncate_seal():
+    """Transactional tests empty the tables with TRUNCATE, which the money tables refuse
+    (contracts.seals). The suite's superuser flushes with triggers off, in the flush's own
+    transaction; the app's role could not (``session_replication_role`` is superuser-only)."""
+    sql_flush = DatabaseOperations.sql_flush
+
+    def flush_with_triggers_off(self, style, tables, **kwargs):
+        statements = sql_flush(self, style, tables, **kwargs)
+        return ["SET LOCAL session_replication_role = replica", *statements] if statements else []
+
+    DatabaseOperations.sql_flush = flush_with_triggers_off
+    yield
+    DatabaseOperations.sql_flush = sql_flush
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ from contracts.models import (
     TransactionClass,
 )
 from contracts.money import money_field, price_field, quantity_field
+from contracts.seals import no_truncate
 
 from .entries import ExpenseEntry, TimeEntry
 
@@ -281,6 +282,7 @@ class Actual(models.Model):
         triggers = [
             pgtrigger.Protect(name="actual_no_delete", operation=pgtrigger.Delete),
             pgtrigger.Protect(name="actual_immutable", operation=pgtrigger.Update),
+            no_truncate(name="actual_no_truncate"),
         ]
 
     def __str__(self) -> str:

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, ContractCustomer, ContractLine
 from contracts.moves import moves_trigger, starts_in_trigger
+from contracts.seals import no_truncate
 
 from .actual import Actual
 
@@ -276,6 +277,7 @@ class ActualBilling(models.Model):
             moves_trigger(
                 name="billing_moves", column="status", moves=BILLING_MOVES, key="actual_id"
             ),
+            no_truncate(name="billing_no_truncate"),
             starts_in_trigger(
                 name="billing_starts_not_ready",
                 column="status",

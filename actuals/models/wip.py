@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from contracts.money import money_field
+from contracts.seals import no_truncate
 from ledger.models import Account, LedgerEntry
 
 from .actual import Actual
@@ -74,6 +75,7 @@ class WipMovement(models.Model):
         triggers = [
             pgtrigger.Protect(name="wip_movement_append_only", operation=pgtrigger.Update),
             pgtrigger.Protect(name="wip_movement_no_delete", operation=pgtrigger.Delete),
+            no_truncate(name="wip_movement_no_truncate"),
         ]
 
     def __str__(self) -> str:

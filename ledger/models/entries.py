@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Customer, LegalEntity, Project
 from contracts.money import money_field
+from contracts.seals import no_truncate
 
 from .setup import Account, Dimension, DimensionValue, Period
 
@@ -85,6 +86,7 @@ class LedgerEntry(models.Model):
             pgtrigger.Protect(
                 name="ledgerentry_append_only", operation=pgtrigger.Update | pgtrigger.Delete
             ),
+            no_truncate(name="ledgerentry_no_truncate"),
             pgtrigger.Trigger(
                 name="ledgerentry_open_period",
                 when=pgtrigger.Before,
@@ -190,6 +192,7 @@ class LedgerEntryLine(models.Model):
             pgtrigger.Protect(
                 name="ledgerentryline_append_only", operation=pgtrigger.Update | pgtrigger.Delete
             ),
+            no_truncate(name="ledgerentryline_no_truncate"),
             pgtrigger.Trigger(
                 name="ledgerentryline_open_period_same_entity",
                 when=pgtrigger.Before,
@@ -264,10 +267,49 @@ class LedgerEntryLineDimension(models.Model):
                 name="ledgerentrylinedimension_append_only",
                 operation=pgtrigger.Update | pgtrigger.Delete,
             ),
+            no_truncate(name="ledgerentrylinedimension_no_truncate"),
         ]
 
     def __str__(self) -> str:
         return f"{self.line_id}: {self.value_id}"
+
+
+#: The columns of an open item that never change once it is recorded.
+_OPEN_ITEM_FIXED = (
+    "id",
+    "legal_entity_id",
+    "customer_id",
+    "entry_id",
+    "document_number",
+    "document_date",
+    "due_date",
+    "currency",
+    "amount",
+    "accounting_amount",
+    "settles_id",
+)
+
+#: At commit, what is no longer open of an item is covered by the items that settle it (and,
+#: for an item that settles another, by its own amount). Until payments get allocations of their
+#: own (issue 15), this is the bound PostgreSQL can prove: an open amount set to zero without a
+#: payment or credit behind it is refused.
+_SETTLED_BY_ITEMS = """
+DECLARE item record; covered numeric;
+BEGIN
+    SELECT * INTO item FROM ledger_customertransaction WHERE id = NEW.id;
+    SELECT coalesce(sum(abs(s.amount)), 0) INTO covered
+      FROM ledger_customertransaction s WHERE s.settles_id = item.id;
+    IF item.settles_id IS NOT NULL THEN
+        covered := covered + abs(item.amount);
+    END IF;
+    IF abs(item.amount - item.open_amount) > covered THEN
+        RAISE EXCEPTION USING ERRCODE = 'restrict_violation', MESSAGE = format(
+            'open item %s: %s of it is no longer open but items settling it cover only %s',
+            item.id, item.amount - item.open_amount, covered);
+    END IF;
+    RETURN NULL;
+END;
+"""
 
 
 @pghistory.track()
@@ -319,6 +361,34 @@ class CustomerTransaction(models.Model):
             models.CheckConstraint(
                 condition=Q(due_date__gte=F("document_date")),
                 name="customertransaction_due_after_document",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="customertransaction_no_delete", operation=pgtrigger.Delete),
+            no_truncate(name="customertransaction_no_truncate"),
+            pgtrigger.Trigger(
+                name="customertransaction_only_open_amount_moves",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    " OR ".join(f'OLD."{c}" IS DISTINCT FROM NEW."{c}"' for c in _OPEN_ITEM_FIXED)
+                    + ' OR abs(NEW."open_amount") > abs(OLD."open_amount")'
+                ),
+                func="""
+                RAISE EXCEPTION USING ERRCODE = 'restrict_violation', MESSAGE = format(
+                    'open item %s: only a settlement moves it, and only its open amount '
+                    'towards zero', OLD.id);
+                """,
+            ),
+            pgtrigger.Trigger(
+                name="customertransaction_settled_by_items",
+                when=pgtrigger.After,
+                operation=pgtrigger.Update,
+                timing=pgtrigger.Deferred,
+                condition=pgtrigger.Condition(
+                    'OLD."open_amount" IS DISTINCT FROM NEW."open_amount"'
+                ),
+                func=_SETTLED_BY_ITEMS,
             ),
         ]
 

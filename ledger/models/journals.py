@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Customer, ItemSalesTaxGroup, LegalEntity, Project, SalesTaxGroup
 from contracts.money import money_field
+from contracts.seals import no_truncate
 
 from .entries import LedgerEntry
 from .setup import Dimension, DimensionValue
@@ -177,6 +178,7 @@ class JournalLine(models.Model):
                 operation=pgtrigger.Update | pgtrigger.Delete,
                 condition=pgtrigger.Q(old__status="posted"),
             ),
+            no_truncate(name="journalline_no_truncate"),
         ]
 
     def __str__(self) -> str:

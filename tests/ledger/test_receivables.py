@@ -17,6 +17,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from contracts.models import LegalEntity
@@ -196,6 +197,74 @@ def _b(current="0.00", d1="0.00", d31="0.00", d61="0.00", over="0.00", total="0.
 )
 def test_bucket_edges(days, bucket):
     assert bucket_for(days_overdue=days) == bucket
+
+
+# --- Open items are sealed in PostgreSQL: only a settlement moves one -----------------------
+
+
+def _raw(sql, params, *, immediate=False):
+    with transaction.atomic(), connection.cursor() as cursor:
+        if immediate:  # the covered-by-settlements check waits for the commit otherwise
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(sql, params)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("document_number", "INV-X"), ("amount", "1.00"), ("due_date", "2027-01-01")],
+)
+def test_an_open_items_fixed_columns_cannot_be_changed_with_raw_sql(book, column, value):
+    with pytest.raises(DatabaseError, match="only a settlement moves it"):
+        _raw(
+            f"UPDATE ledger_customertransaction SET {column} = %s WHERE id = %s",
+            [value, book["A1"].pk],
+        )
+
+    book["A1"].refresh_from_db()
+    assert (book["A1"].document_number, book["A1"].amount, book["A1"].due_date) == (
+        "INV-A1",
+        D("1210.00"),
+        dt.date(2026, 6, 20),
+    )
+
+
+def test_a_paid_amount_cannot_be_reopened_with_raw_sql(book):
+    with pytest.raises(DatabaseError, match="only its open amount towards zero"):
+        _raw(
+            "UPDATE ledger_customertransaction SET open_amount = amount WHERE id = %s",
+            [book["B1"].pk],
+        )
+
+    book["B1"].refresh_from_db()
+    assert book["B1"].open_amount == D("1420.00")
+
+
+def test_an_open_amount_closed_without_a_settlement_is_refused(book):
+    with pytest.raises(
+        DatabaseError,
+        match=f"open item {book['A1'].pk}: 1210.00 of it is no longer open but "
+        "items settling it cover only 0",
+    ):
+        _raw(
+            "UPDATE ledger_customertransaction SET open_amount = 0 WHERE id = %s",
+            [book["A1"].pk],
+            immediate=True,
+        )
+    with pytest.raises(DatabaseError, match=r"items settling it cover only 1000\.00"):
+        _raw(  # B1 was paid 1,000.00: closing the other 1,420.00 has nothing behind it
+            "UPDATE ledger_customertransaction SET open_amount = 0 WHERE id = %s",
+            [book["B1"].pk],
+            immediate=True,
+        )
+
+    assert CustomerTransaction.objects.get(pk=book["A1"].pk).open_amount == D("1210.00")
+
+
+def test_an_open_item_cannot_be_deleted(book):
+    with pytest.raises(DatabaseError, match="Cannot delete rows from ledger_customertransaction"):
+        _raw("DELETE FROM ledger_customertransaction WHERE id = %s", [book["A1"].pk])
+
+    assert CustomerTransaction.objects.count() == 10
 
 
 def test_the_payment_and_the_credit_note_reduce_the_open_amounts(book):
