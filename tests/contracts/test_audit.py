@@ -224,3 +224,21 @@ def test_every_tracked_table_the_issue_names_has_a_sealed_history():
         "ledger.JournalLine",
         "ledger.Period",
     } <= tracked
+
+
+def test_a_change_made_by_a_celery_task_names_the_task(db):
+    from invoicing.celery import app
+
+    rate = ExchangeRateFactory(rate_date=dt.date(2026, 1, 1), rate=Decimal("0.9"))
+
+    @app.task(name="tests.audit.change_rate")
+    def change_rate(pk):
+        ExchangeRate.objects.filter(pk=pk).update(rate=Decimal("0.95"))
+
+    change_rate.apply(args=[rate.pk])
+
+    events = ExchangeRate.pgh_event_model.objects.filter(pgh_obj=rate).order_by("pgh_id")
+    assert [(e.pgh_label, e.pgh_context) for e in events] == [
+        ("insert", None),
+        ("update", {"task": "tests.audit.change_rate"}),
+    ]
