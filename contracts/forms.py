@@ -10,12 +10,15 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from contracts.history import event_model_choices
 from contracts.models import Contract, ContractStatus, Customer
 from contracts.numbers import NumberRefused, parse_number
 
@@ -202,4 +205,51 @@ class ContractFilterForm(ListFilterForm):
                 | Q(contract_customers__customer__name__icontains=text)
                 | Q(contract_customers__customer__code__iexact=text)
             ).distinct()
+        return queryset
+
+
+_DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class AuditFilterForm(ListFilterForm):
+    """The audit trail's filters: the kind of object, who, when (the day in the firm's time
+    zone, both ends included) and the object (its id, or text in its recorded values)."""
+
+    type = forms.ChoiceField(label=_("Object type"), required=False)
+    user = forms.ModelChoiceField(
+        label=_("User"),
+        required=False,
+        queryset=get_user_model().objects.order_by("username", "pk"),
+        empty_label=_("All users"),
+    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=_DATE_INPUT)
+    date_to = forms.DateField(label=_("To"), required=False, widget=_DATE_INPUT)
+    q = forms.CharField(
+        label=_("Object"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Id or text")}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        type_field = self.fields["type"]
+        assert isinstance(type_field, forms.ChoiceField)
+        type_field.choices = [("", _("All object types")), *event_model_choices()]
+
+    def apply(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if event_type := self.value("type"):
+            queryset = queryset.across(event_type)  # type: ignore[attr-defined]
+        if user := self.value("user"):
+            queryset = queryset.filter(user=user)
+        if date_from := self.value("date_from"):
+            queryset = queryset.filter(pgh_created_at__date__gte=date_from)
+        if date_to := self.value("date_to"):
+            queryset = queryset.filter(pgh_created_at__date__lte=date_to)
+        if text := (self.value("q") or "").strip():
+            queryset = queryset.annotate(recorded=Cast("pgh_data", TextField()))
+            match = Q(recorded__icontains=text)
+            if text.isdigit():
+                match |= Q(pgh_obj_id=text)
+            queryset = queryset.filter(match)
         return queryset

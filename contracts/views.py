@@ -29,6 +29,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
 from contracts.forms import ContractFilterForm, ListFilterForm
+from contracts.history import history_of
 from contracts.models import (
     BillingMethod,
     Contract,
@@ -39,6 +40,7 @@ from contracts.models import (
     LineBillingRule,
     LineCustomer,
     Milestone,
+    PriceList,
     TransactionClass,
 )
 from contracts.queries import contracts_visible_to
@@ -430,5 +432,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "customers": customers,
             "lines": _line_views(contract),
             "price_lists": price_lists,
+            # The contract's changes and those of its customers, lines and own price lists.
+            "history": history_of(contract, also=[ContractCustomer, ContractLine, PriceList]),
         },
     )

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 import django_fsm
+import pghistory
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -316,6 +317,13 @@ class PostingBatch(models.Model):
         return f"Posting batch {self.pk}"
 
 
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    # The version only counts edits for the optimistic lock: no history of its own.
+    exclude=["version"],
+)
 class Invoice(django_fsm.ConcurrentTransitionMixin, models.Model):
     contract = models.ForeignKey(
         Contract, models.PROTECT, verbose_name=_("contract"), related_name="invoices"

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import pghistory
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -71,6 +72,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: every change made in a request records its user and URL in the
+    # history (pghistory); a DRF token user is picked up when DRF sets request.user.
+    "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -284,6 +288,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(minute=int(os.environ.get("JOURNAL_IMPORT_MINUTE", "15"))),
     },
 }
+
+# History (django-pghistory): every event table is append-only (a Protect trigger refuses UPDATE
+# and DELETE), and the context (who, from which URL or task) is stored in the event row itself,
+# not in a shared context table that could be rewritten later: the row is sealed as a whole.
+PGHISTORY_APPEND_ONLY = True
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
+# A GET changes nothing worth a context (and would only add a statement prefix).
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 LOGGING = {
     "version": 1,

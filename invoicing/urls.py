@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from actuals.api_urls import journal_import_urlpatterns
 from contracts.api.base import api_not_found
+from contracts.audit_views import audit_trail
 from invoicing import views
 
 api_v1 = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("contracts/", include("contracts.urls")),
+    path("audit/", audit_trail, name="audit-trail"),
     path("ledger/", include("ledger.urls")),
     path("time/", include("actuals.urls")),
     path("billing/", include("invoicing.billing_urls")),

@@ -9,6 +9,7 @@ most, coverage unique per contract, non-negative limits, schedule cut-off = run 
 import datetime as dt
 
 import django_fsm
+import pghistory
 import pgtrigger
 from django.conf import settings
 from django.db import models
@@ -66,6 +67,7 @@ class ContractStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Contract(models.Model):
     number = models.CharField(_("number"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -123,6 +125,7 @@ class Contract(models.Model):
         return f"{self.number} {self.name}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class ContractCustomer(models.Model):
     contract = models.ForeignKey(
         Contract, models.CASCADE, verbose_name=_("contract"), related_name="contract_customers"
@@ -167,6 +170,7 @@ class ContractCustomer(models.Model):
         return f"{self.contract_id}/{self.customer_id} {self.split_percent}%"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class ContractLine(models.Model):
     contract = models.ForeignKey(
         Contract, models.CASCADE, verbose_name=_("contract"), related_name="lines"

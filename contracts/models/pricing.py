@@ -6,6 +6,7 @@ may not overlap in time; PostgreSQL refuses it with an exclusion constraint. Res
 (:mod:`contracts.pricing`) prefers the contract's own sales list over the standard one.
 """
 
+import pghistory
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
 from django.db import models
@@ -28,6 +29,7 @@ class DateRange(Func):
     output_field = models.Field()
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class PriceList(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=PriceListKind.choices)
@@ -76,6 +78,7 @@ class PriceList(models.Model):
         return f"{self.name} ({self.get_kind_display()}, {self.currency})"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class RolePrice(models.Model):
     price_list = models.ForeignKey(
         PriceList, models.CASCADE, verbose_name=_("price list"), related_name="role_prices"
@@ -105,6 +108,7 @@ class PricingMethod(models.TextChoices):
     MARKUP = "markup", _("Markup % over cost")
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class CategoryPrice(models.Model):
     price_list = models.ForeignKey(
         PriceList, models.CASCADE, verbose_name=_("price list"), related_name="category_prices"

@@ -32,6 +32,7 @@ from django.views.decorators.http import require_POST
 from contracts.errors import EXPECTED_ERRORS, error_texts
 from contracts.exports import export_queryset, requested_format
 from contracts.forms import form_error_texts
+from contracts.history import history_of
 from contracts.numbers import NumberRefused, parse_number
 from contracts.queries import contracts_visible_to
 from contracts.views import Column, table_page
@@ -274,6 +275,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_correct": any(c.available for c in correctable.values())
         and user.has_perm("invoicing.correct_invoice"),
         "corrections": list(invoice.corrections.order_by("pk")),
+        "history": history_of(invoice),
     }
     return render(request, "invoicing/invoice_detail.html", context)
 

@@ -107,6 +107,7 @@ class PeriodStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Period(models.Model):
     """An accounting period of a fiscal year; entries may only be dated in an open one."""
 

@@ -11,6 +11,7 @@ anything is recorded.
 import datetime as dt
 from typing import Any
 
+import pghistory
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
@@ -42,16 +43,19 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        raw = options["run_date"]
-        run_date = _date(raw) if raw else timezone.localdate()
-        run = record_run(run_date=run_date, trigger=RunTrigger.COMMAND, by=None, now=timezone.now())
-        execute_run(run=run, clock=timezone.now)
-        for line in report_lines(run):
-            self.stdout.write(line)
-        if run.failures_count:
-            self.stdout.write(self.style.WARNING(f"Run {run.pk} finished with failures."))
-        else:
-            self.stdout.write(self.style.SUCCESS(f"Run {run.pk} finished."))
+        with pghistory.context(command="create_invoices"):
+            raw = options["run_date"]
+            run_date = _date(raw) if raw else timezone.localdate()
+            run = record_run(
+                run_date=run_date, trigger=RunTrigger.COMMAND, by=None, now=timezone.now()
+            )
+            execute_run(run=run, clock=timezone.now)
+            for line in report_lines(run):
+                self.stdout.write(line)
+            if run.failures_count:
+                self.stdout.write(self.style.WARNING(f"Run {run.pk} finished with failures."))
+            else:
+                self.stdout.write(self.style.SUCCESS(f"Run {run.pk} finished."))
 
 
 def report_lines(run: InvoiceRun) -> list[str]:

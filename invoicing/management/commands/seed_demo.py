@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import pghistory
 from django.core.management.base import BaseCommand, CommandParser
 
 from contracts.models import Contract
@@ -22,19 +23,20 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["if_empty"] and Contract.objects.exists():
-            self.stdout.write("Demo data: the database already has contracts; nothing to do.")
-            return
-        report = seed_demo()
-        self.stdout.write("Demo data:")
-        for line in report.lines():
-            self.stdout.write(line)
-        if report.changed:
-            logins = ", ".join(username for username, *_rest in DEMO_USERS)
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"Demo data loaded. Logins: {logins} (password {DEMO_PASSWORD})."
+        with pghistory.context(command="seed_demo"):
+            if options["if_empty"] and Contract.objects.exists():
+                self.stdout.write("Demo data: the database already has contracts; nothing to do.")
+                return
+            report = seed_demo()
+            self.stdout.write("Demo data:")
+            for line in report.lines():
+                self.stdout.write(line)
+            if report.changed:
+                logins = ", ".join(username for username, *_rest in DEMO_USERS)
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"Demo data loaded. Logins: {logins} (password {DEMO_PASSWORD})."
+                    )
                 )
-            )
-        else:
-            self.stdout.write("Demo data was already complete; nothing changed.")
+            else:
+                self.stdout.write("Demo data was already complete; nothing changed.")
