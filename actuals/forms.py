@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from actuals.models import ActualType, BillingStatus
+from contracts.fiscal_calendar import EARLIEST, LATEST
 from contracts.forms import ListFilterForm, NumberField
 from contracts.models import ExpenseCategory, Project, Resource, Role, Task, TransactionClass
 
@@ -209,9 +210,14 @@ class ActualFilterForm(ApprovalFilterForm):
 
 
 def week_start(value: str | None, today: dt.date) -> dt.date:
-    """The Monday of ``value`` (an ISO date) or of today."""
+    """The Monday of ``value`` (an ISO date) or of today; today also for a date outside
+    :data:`~contracts.fiscal_calendar.EARLIEST` – :data:`~contracts.fiscal_calendar.LATEST`
+    (the week of 9999-12-31 has no next week: its page would break). Whether its days may be
+    booked is the entry services' rule (the fiscal calendar)."""
     try:
         day = dt.date.fromisoformat(value) if value else today
     except ValueError:
+        day = today
+    if not EARLIEST <= day <= LATEST:
         day = today
     return day - dt.timedelta(days=day.weekday())

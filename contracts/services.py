@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from contracts.fiscal_calendar import calendar_errors
 from contracts.models import (
     BillingMethod,
     Contract,
@@ -352,10 +353,22 @@ def generate_invoice_schedule(
 ) -> list[InvoiceScheduleEntry]:
     """Add the run dates of a frequency to a T&M line's schedule (each cut-off the day before).
 
-    Dates the line already has are kept as they are; the new ones are returned.
+    Dates the line already has are kept as they are; the new ones are returned. Both dates
+    fall within the fiscal calendar of the contract's legal entity (:mod:`contracts.fiscal_calendar`):
+    a run date outside it could never run, and an end date of 9999-12-31 would write rows for
+    eight thousand years.
     """
     if line.billing_method != BillingMethod.TIME_AND_MATERIAL:
         raise ValidationError({"line": _("Only a time-and-material line has an invoice schedule.")})
+    outside = calendar_errors(
+        {
+            "start_date": (start_date, _("start date")),
+            "end_date": (end_date, _("end date")),
+        },
+        legal_entity=line.contract.legal_entity,
+    )
+    if outside:
+        raise ValidationError(outside)
     dates = schedule_dates(
         frequency=frequency,
         start_date=start_date,
@@ -385,8 +398,13 @@ def create_milestone(
     amount: Decimal,
     external_description: str = "",
 ) -> list[Milestone]:
-    """Create a fixed-price milestone, one row per line customer, split by the line's split."""
+    """Create a fixed-price milestone, one row per line customer, split by the line's split.
+    Its date falls within the fiscal calendar of the contract's legal entity."""
     errors = _Errors()
+    for message in calendar_errors(
+        {"milestone_date": (milestone_date, _("date"))}, legal_entity=line.contract.legal_entity
+    ).get("milestone_date", []):
+        errors.add("milestone_date", message)
     if line.billing_method != BillingMethod.FIXED_PRICE:
         errors.add(
             "line", _("Milestones belong on a fixed-price line; this line is time and material.")

@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from actuals.models import Actual, BillingType
+from contracts.fiscal_calendar import sane_date_q
 from contracts.models import (
     Contract,
     ContractCustomer,
@@ -262,6 +263,8 @@ class InvoiceRun(models.Model):
             models.CheckConstraint(
                 condition=Q(trigger__in=RunTrigger.values), name="invoicerun_trigger_valid"
             ),
+            # Backstop for absurd dates; services hold run dates to the fiscal calendar.
+            models.CheckConstraint(condition=sane_date_q("run_date"), name="invoicerun_date_sane"),
         ]
 
     def __str__(self) -> str:
@@ -413,6 +416,19 @@ class Invoice(django_fsm.ConcurrentTransitionMixin, models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=InvoiceStatus.values), name="invoice_status_valid"
+            ),
+            # Backstop for absurd dates (an invoice dated 9999-12-31 broke its PDF, proposal and
+            # posting); services hold the dates to the fiscal calendar.
+            models.CheckConstraint(
+                condition=sane_date_q("invoice_date"), name="invoice_invoice_date_sane"
+            ),
+            models.CheckConstraint(
+                condition=Q(accounting_date__isnull=True) | sane_date_q("accounting_date"),
+                name="invoice_accounting_date_sane",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__isnull=True) | sane_date_q("due_date"),
+                name="invoice_due_date_sane",
             ),
             models.UniqueConstraint(
                 fields=["contract", "contract_customer"],

@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from contracts.fiscal_calendar import sane_date_q
 from contracts.models import ExpenseCategory, Project, Resource, Role, Task
 from contracts.money import money_field, quantity_field
 
@@ -141,6 +142,9 @@ class Entry(django_fsm.ConcurrentTransitionMixin, models.Model):
 
 def _entry_constraints(prefix: str) -> list[models.BaseConstraint]:
     return [
+        # A backstop for absurd dates (0001-01-01, 9999-12-31); the services hold the date to
+        # the fiscal calendar (contracts.fiscal_calendar), which lies within this range.
+        models.CheckConstraint(condition=sane_date_q("entry_date"), name=f"{prefix}_date_sane"),
         models.CheckConstraint(
             condition=Q(status__in=EntryStatus.values), name=f"{prefix}_status_valid"
         ),

@@ -7,7 +7,9 @@ touches the database, so a refused entry changes nothing. The rules (DOMAIN.md Â
   entries of that date that are not *returned* (a returned entry is being reworked; it is
   counted again when resubmitted, since submit re-validates);
 - the date no further in the future than ``settings.FUTURE_ENTRY_DAYS`` days after ``today``
-  (passed in by the caller: services never read the clock);
+  (passed in by the caller: services never read the clock), and within the fiscal calendar of
+  the project's legal entity (:mod:`contracts.fiscal_calendar`: time dated 0001-01-01 would never be
+  imported into the journal, since no period covers it);
 - a role (time) or expense category (expenses) is required; a task must belong to the project;
 - receipts: see :mod:`actuals.receipts`.
 
@@ -31,6 +33,7 @@ from django_fsm import can_proceed
 from actuals.models import EntryStatus, ExpenseEntry, TimeEntry
 from actuals.models.entries import Entry
 from actuals.receipts import validate_receipt
+from contracts.fiscal_calendar import calendar_errors
 from contracts.models import ExpenseCategory, Project, Resource, Role, Task
 from contracts.money import ZERO, is_currency
 from contracts.numbers import show_date
@@ -77,6 +80,12 @@ def _check_common(
                 _("The date may be at most %(n)d days ahead (until %(latest)s).")
                 % {"n": settings.FUTURE_ENTRY_DAYS, "latest": show_date(latest)},
             )
+        elif project is not None:
+            refused = calendar_errors(
+                {"entry_date": (entry_date, _("date"))}, legal_entity=project.legal_entity
+            )
+            for message in refused.get("entry_date", []):
+                errors.add("entry_date", message)
 
 
 def hours_booked(

@@ -1,10 +1,12 @@
 """Invoice schedule and milestone serializers."""
 
+import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from contracts.fiscal_calendar import calendar_errors
 from contracts.models import (
     ContractLine,
     InvoiceScheduleEntry,
@@ -117,6 +119,18 @@ class MilestoneSerializer(DottedErrorsMixin, strict.ModelSerializer):
             "external_description": {"help_text": _("Text printed on the invoice.")},
             "status": {"help_text": _("not_ready, ready, on_draft or invoiced.")},
         }
+
+    def validate_milestone_date(self, value: dt.date) -> dt.date:
+        """Within the fiscal calendar of the contract's legal entity (a PATCH; creating goes
+        through :func:`contracts.services.create_milestone`, which checks the same)."""
+        if self.instance is not None:
+            errors = calendar_errors(
+                {"milestone_date": (value, _("date"))},
+                legal_entity=self.instance.line.contract.legal_entity,
+            )
+            if errors:
+                raise serializers.ValidationError(errors["milestone_date"])
+        return value
 
 
 class MilestoneCreateSerializer(DottedErrorsMixin, strict.Serializer):

@@ -2,7 +2,8 @@
 
 A run's page reloads itself every few seconds while the run is *running* (a ``<meta
 http-equiv="refresh">``: no script needed under the strict CSP), so its counts fill in.
-Starting a run records it (trigger *portal*) and queues the same task the API queues, sent
+Starting a run checks its date (within the fiscal calendar, not after today: a refusal is
+shown as the form's error) and records it (trigger *portal*) and queues the same task the API queues, sent
 when the transaction commits. A failed run says why and offers *Retry*: a new run for its date
 that bills what is still due.
 """
@@ -54,12 +55,17 @@ def run_list(request: HttpRequest) -> HttpResponse:
             for text in form_error_texts(form):
                 messages.error(request, text)
             return redirect("invoicing:run-list")
-        run = start_run(
-            run_date=form.cleaned_data["run_date"],
-            trigger=RunTrigger.PORTAL,
-            by=request.user,
-            now=timezone.now(),
-        )
+        try:
+            run = start_run(
+                run_date=form.cleaned_data["run_date"],
+                trigger=RunTrigger.PORTAL,
+                by=request.user,
+                now=timezone.now(),
+            )
+        except EXPECTED_ERRORS as exc:
+            for text in error_texts(exc):
+                messages.error(request, text)
+            return redirect("invoicing:run-list")
         messages.success(
             request,
             _("Invoice run %(id)s for %(date)s started.")

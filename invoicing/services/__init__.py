@@ -34,6 +34,7 @@ from .posting import (
 from .runs import (
     RunStateError,
     bill_run_batch,
+    check_run_date,
     execute_run,
     fail_stalled_runs,
     plan_run,
@@ -54,6 +55,7 @@ __all__ = [
     "add_fee",
     "bill_ready_items",
     "bill_run_batch",
+    "check_run_date",
     "confirm_invoice",
     "create_correction",
     "create_invoice_for_contract",

@@ -29,6 +29,10 @@ detail, what it credited: the hours it brought back to the backlog (claimed from
 are billed once), the milestone it made ready again, or the fee it credited. It is an ordinary
 draft from then on (edit, confirm, post).
 
+**Dates.** A draft dated outside the fiscal calendar (:mod:`contracts.fiscal_calendar`; one made before
+the calendar was enforced) is not confirmed: 400 naming ``invoice_date``, so the manager changes
+the date first. A correction's invoice date is held to the same calendar.
+
 Whether a document can be corrected at all is one predicate, :meth:`Invoice.can_be_corrected`
 (:func:`invoicing.queries.correctable_details`), used here, by the API and by the pages.
 """
@@ -44,6 +48,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from actuals.services import billing
+from contracts.fiscal_calendar import check_in_calendar
 from contracts.models import ContractLineScope
 from contracts.money import round_money
 from invoicing.models import Invoice, InvoiceDetail, InvoiceLine, InvoiceStatus
@@ -159,6 +164,12 @@ def confirm_invoice(
                 )
                 % {"ref": locked, "status": locked.get_status_display()}
             )
+        check_in_calendar(
+            locked.invoice_date,
+            field="invoice_date",
+            label=_("invoice date"),
+            legal_entity=locked.legal_entity,
+        )
         details = list(
             InvoiceDetail.objects.select_related("line", "actual")
             .filter(invoice=locked)
@@ -208,6 +219,12 @@ def create_correction(
     ``remaining`` maps detail id → the quantity that stays billed; of a credit note, an invoice
     draft that re-invoices the chosen credit details in full (``remaining`` maps them to 0).
     ``None``: everything that can be corrected, in full."""
+    check_in_calendar(
+        invoice_date,
+        field="invoice_date",
+        label=_("invoice date"),
+        legal_entity=invoice.legal_entity,
+    )
     with transaction.atomic(durable=True):
         original = lock_invoice(invoice_id=invoice.pk)
         if original.status not in (InvoiceStatus.CONFIRMED, InvoiceStatus.POSTED):

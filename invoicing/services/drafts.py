@@ -5,6 +5,12 @@ when the caller's ``version`` is older than the invoice's: two managers editing 
 second save is refused with a message that says so (:class:`StaleInvoice`, HTTP 409), never
 silently lost. Removing a detail or deleting a draft puts its actuals and milestones back to
 *ready*.
+
+Every invoice date (and a contract's *up to* date) falls within the fiscal calendar
+(:mod:`contracts.fiscal_calendar`) of the contract's legal entity, or of every legal entity together
+for a selection (which may span several): refused with a 400 naming the field otherwise, so an
+invoice dated 9999-12-31 (whose due date overflowed in its PDF, proposal and posting) cannot
+be made.
 """
 
 import datetime as dt
@@ -21,6 +27,7 @@ from actuals.models import BillingType
 from actuals.services import billing
 from actuals.services.billing import ClaimScope
 from contracts.errors import StateConflict
+from contracts.fiscal_calendar import calendar_errors, check_in_calendar
 from contracts.models import Contract, ContractLine
 from contracts.money import AMOUNT_LIMIT, round_money
 from invoicing.models import Invoice, InvoiceDetail, InvoiceLine
@@ -73,6 +80,15 @@ def create_invoice_for_contract(
 ) -> BillingResult:
     """Every ready item of the contract (T&M items dated up to ``up_to`` when given) onto one
     draft per contract customer (joining an open draft where there is one)."""
+    errors = calendar_errors(
+        {
+            "invoice_date": (invoice_date, _("invoice date")),
+            "up_to": (up_to, _("up to")),
+        },
+        legal_entity=contract.legal_entity,
+    )
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic(durable=True):
         return bill_ready_items(
             scope=ClaimScope(contract_ids=[contract.pk], up_to=up_to),
@@ -95,6 +111,9 @@ def invoice_selection(
     Items of contracts outside ``contracts`` (what the caller may bill) are never taken."""
     if not actual_ids and not milestone_ids:
         raise ValidationError({"ids": [_("Select at least one ready item.")]})
+    check_in_calendar(
+        invoice_date, field="invoice_date", label=_("invoice date"), legal_entity=None
+    )
     with transaction.atomic(durable=True):
         return bill_ready_items(
             scope=ClaimScope(
@@ -308,6 +327,12 @@ def update_header(
         locked = lock_invoice(invoice_id=invoice.pk, version=version)
         _require_open(locked)
         if invoice_date is not None:
+            check_in_calendar(
+                invoice_date,
+                field="invoice_date",
+                label=_("invoice date"),
+                legal_entity=locked.legal_entity,
+            )
             locked.invoice_date = invoice_date
         if customer_reference is not None:
             locked.customer_reference = customer_reference.strip()

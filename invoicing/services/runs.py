@@ -20,6 +20,16 @@ one, so one bad contract fails alone (its schedule rows say *failed* with the re
 run records it) while the others go on. Every actual is billed once whatever the workers do:
 billing takes the contracts' row locks, and only *ready* items are claimed.
 
+**Which dates.** A run started by a person or a script (:func:`start_run`: the API and the
+page; the command line) is for a day within the fiscal calendar of the legal entities
+(:mod:`contracts.fiscal_calendar`) and **not after today** (:func:`check_run_date`). Decision: no
+horizon ahead. A run marks every schedule row up to its date done, and bills T&M items up to
+the rows' cut-off; run ahead of its day, it would mark rows done whose cut-off has not passed,
+so the hours booked on the days in between wait for the following row, and a run for
+9999-12-31 would leave the nightly runs nothing to bill. Catching up missed days needs only
+past dates; the nightly run passes today. A retry reuses its failed run's date, checked when
+that run started.
+
 **Runs that end.** The run row keeps a heartbeat, moved by every batch. The last batch to
 finish closes the run (*done*, or *done with failures*). A run whose heartbeat stops (its worker
 was killed, or lost its broker, or the task never reached one) is marked *failed* with the
@@ -36,13 +46,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actuals.services.billing import ClaimScope
 from contracts.errors import StateConflict
+from contracts.fiscal_calendar import calendar_errors
 from contracts.models import InvoiceScheduleEntry, ScheduleStatus
+from contracts.numbers import show_date
 from contracts.queueing import queue_after_commit, unreachable_message
 from invoicing.models import InvoiceRun, InvoiceRunFailure, RunStatus
 
@@ -93,8 +107,26 @@ def _queue(run: InvoiceRun, now: dt.datetime) -> None:
     queue_after_commit(execute_invoice_run, run.pk, unreachable=unreachable)
 
 
+def check_run_date(*, run_date: dt.date, today: dt.date) -> None:
+    """Refuse (``ValidationError`` naming ``run_date``) a run date after ``today`` or outside
+    the fiscal calendar (see the module)."""
+    errors = calendar_errors({"run_date": (run_date, _("run date"))}, legal_entity=None)
+    if not errors and run_date > today:
+        errors["run_date"] = [
+            _(
+                "The run date may not be after today (%(today)s): a run ahead of its day would "
+                "mark schedule rows done before their cut-off."
+            )
+            % {"today": show_date(today)}
+        ]
+    if errors:
+        raise ValidationError(errors)
+
+
 def start_run(*, run_date: dt.date, trigger: str, by: Any, now: dt.datetime) -> InvoiceRun:
-    """Record a run and queue its execution (sent when the transaction commits)."""
+    """Check the date (:func:`check_run_date`, today in ``settings.TIME_ZONE`` at ``now``),
+    record a run and queue its execution (sent when the transaction commits)."""
+    check_run_date(run_date=run_date, today=timezone.localdate(now))
     with transaction.atomic():
         run = record_run(run_date=run_date, trigger=trigger, by=by, now=now)
         _queue(run, now)

@@ -83,7 +83,7 @@ def test_a_run_whose_queue_cannot_be_reached_fails_at_once_and_says_why(
 
     monkeypatch.setattr(execute_invoice_run, "delay", unreachable)
     with django_capture_on_commit_callbacks(execute=True):
-        run = start_run(run_date=RUN_DATE, trigger=RunTrigger.API, by=None, now=AT)
+        run = start_run(run_date=AT.date(), trigger=RunTrigger.API, by=None, now=AT)
     run.refresh_from_db()
 
     assert (run.status, run.finished_at, run.message) == (

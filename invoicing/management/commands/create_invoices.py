@@ -5,18 +5,20 @@ trigger *command*, then :func:`invoicing.services.execute_run`, which bills its 
 the other in this process: no worker needed), for the given date or today
 in ``settings.TIME_ZONE``. It prints the counts: contracts, invoices, items, the amount per
 currency, and each failure with its reason. A malformed date is a clear error, before
-anything is recorded.
+anything is recorded, and so is a date outside the fiscal calendar or after today
+(:func:`invoicing.services.check_run_date`, as for a run started from the API or the page).
 """
 
 import datetime as dt
 from typing import Any
 
 import pghistory
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from invoicing.models import InvoiceRun, RunTrigger
-from invoicing.services import execute_run, record_run
+from invoicing.services import check_run_date, execute_run, record_run
 
 
 def _date(value: str) -> dt.date:
@@ -43,19 +45,23 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        raw = options["run_date"]
+        run_date = _date(raw) if raw else timezone.localdate()
+        try:
+            check_run_date(run_date=run_date, today=timezone.localdate())
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         with pghistory.context(command="create_invoices"):
-            raw = options["run_date"]
-            run_date = _date(raw) if raw else timezone.localdate()
             run = record_run(
                 run_date=run_date, trigger=RunTrigger.COMMAND, by=None, now=timezone.now()
             )
             execute_run(run=run, clock=timezone.now)
-            for line in report_lines(run):
-                self.stdout.write(line)
-            if run.failures_count:
-                self.stdout.write(self.style.WARNING(f"Run {run.pk} finished with failures."))
-            else:
-                self.stdout.write(self.style.SUCCESS(f"Run {run.pk} finished."))
+        for line in report_lines(run):
+            self.stdout.write(line)
+        if run.failures_count:
+            self.stdout.write(self.style.WARNING(f"Run {run.pk} finished with failures."))
+        else:
+            self.stdout.write(self.style.SUCCESS(f"Run {run.pk} finished."))
 
 
 def report_lines(run: InvoiceRun) -> list[str]:

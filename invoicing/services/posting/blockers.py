@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from actuals.journal import source_key
 from actuals.models import Actual, BillingType
+from contracts.fiscal_calendar import calendar_errors
 from contracts.models import Project
 from contracts.numbers import show_date
 from invoicing.models import (
@@ -306,7 +307,12 @@ def posting_blockers(invoice: Invoice) -> dict[str, list[str]]:
         posting_period(invoice)
     except LedgerError as error:
         errors["accounting_date"].append(error.reason)
-    due = effective_due_date(invoice)
+    outside = calendar_errors(
+        {"invoice_date": (invoice.invoice_date, _("invoice date"))},
+        legal_entity=invoice.legal_entity,
+    )
+    errors["invoice_date"].extend(outside.get("invoice_date", []))
+    due = effective_due_date(invoice) if not outside else invoice.invoice_date
     if due < invoice.invoice_date:
         errors["due_date"].append(
             _("The due date %(due)s lies before the invoice date %(date)s: change the due date.")

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from contracts.errors import NotAllowed
+from contracts.fiscal_calendar import LATEST, calendar_errors
 from contracts.models import ItemSalesTaxGroup, SalesTaxGroup
 from contracts.numbers import show_date
 from invoicing.models import (
@@ -147,7 +148,9 @@ def update_proposal(
 
     ``None`` leaves a value as it is. A line's tax groups are set on every detail of the line;
     a pair that selects no VAT code is refused (400, naming ``lines[<id>]``), as is a due date
-    before the invoice date. Anything but a confirmed invoice is 409; so is a stale
+    before the invoice date, an invoice or accounting date outside the fiscal calendar
+    (:mod:`contracts.fiscal_calendar`) and a due date after :data:`contracts.fiscal_calendar.LATEST` (a due
+    date may lie past the calendar's last day: payment terms run on into the next year). Anything but a confirmed invoice is 409; so is a stale
     ``version``. Nothing changes when anything is refused.
     """
     with transaction.atomic(durable=True):
@@ -160,7 +163,19 @@ def update_proposal(
                 )
                 % {"ref": locked, "status": locked.get_status_display()}
             )
-        errors: dict[str, list[str]] = {}
+        errors = calendar_errors(
+            {
+                "invoice_date": (invoice_date, _("invoice date")),
+                "accounting_date": (accounting_date, _("accounting date")),
+            },
+            legal_entity=locked.legal_entity,
+        )
+        if due_date is not None and due_date > LATEST:
+            errors["due_date"] = [
+                _("The due date may be at most %(last)s.") % {"last": show_date(LATEST)}
+            ]
+        if errors:
+            raise ValidationError(errors)
         if invoice_date is not None:
             locked.invoice_date = invoice_date
         if accounting_date is not None:
