@@ -258,8 +258,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Acknowledged late, redelivered after a worker died: see "Faults that heal" below.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task sent from a request tries the broker for about a second, not Celery's default of
 # three retries over some twenty: a queue that is down fails the job at once (contracts.queueing).
@@ -315,6 +315,50 @@ MILESTONE_ITEM_SALES_TAX_GROUP = os.environ.get("MILESTONE_ITEM_SALES_TAX_GROUP"
 INVOICE_RUN_BATCH = int(os.environ.get("INVOICE_RUN_BATCH", "100"))
 #: A running invoice run or posting batch without progress for this long is marked failed.
 JOB_STALLED_AFTER_MINUTES = int(os.environ.get("JOB_STALLED_AFTER_MINUTES", "10"))
+
+# Faults that heal: a task is acknowledged when it has finished, not when a worker took it, so
+# the work of a worker that dies is done again by another one. Every task may therefore be
+# delivered twice: a run is planned once and a batch billed once counts once (both heal: the
+# redelivered batch bills what the dead worker rolled back); a journal job is claimed once
+# (``claimed_at``: a second delivery does nothing, also after its worker died, so such a job
+# is failed by the stall detector and started again by hand).
+# - A worker process that dies under a running task (killed, out of memory) has its task put
+#   back on the queue at once (REJECT_ON_WORKER_LOST) instead of acknowledged as failed. A task
+#   that kills its own process every time is not retried for ever: its job stops making
+#   progress, the stall detector fails it, and a job that is not running does nothing more.
+# - A whole worker killed outright (SIGKILL, a lost machine) acknowledges nothing and puts
+#   nothing back: its message waits, unacknowledged, in Redis (kombu's ``unacked`` hash) until a
+#   running worker's sweep finds it older than the visibility timeout and queues it again.
+#   TASK_VISIBILITY_TIMEOUT (seconds) is fit to the run time: far longer than one task (a batch
+#   of an invoice run takes well under a minute at a firm's volume, README's benchmarks) and
+#   SHORTER than the stall window, by default half of it (300 s of 600), so the batch is billed
+#   by another worker and the run finishes before the beat task would mark it failed
+#   (worst case: timeout + one sweep + the batch, 300 + 30 + < 60 s, well inside 600 s). The
+#   sweep runs every tenth of the timeout (kombu's default is every 100 s, a third of the
+#   window); its mutex expires as soon, so a worker killed in the middle of a sweep holds up
+#   the next one for that long only. A task still running after the timeout is delivered a
+#   second time while the first runs: harmless for runs and journal jobs (see above). Not yet
+#   for *post selected* (``run_posting_batch`` is not claimed once): a batch that posts for
+#   longer than the timeout (thousands of invoices) is worked by two workers; each invoice is
+#   still posted once (it is locked and must be confirmed), but the second worker counts the
+#   ones the first posted as failed.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+TASK_VISIBILITY_TIMEOUT = int(
+    os.environ.get("TASK_VISIBILITY_TIMEOUT", str(JOB_STALLED_AFTER_MINUTES * 60 // 2))
+)
+if not 0 < TASK_VISIBILITY_TIMEOUT < JOB_STALLED_AFTER_MINUTES * 60:
+    raise ImproperlyConfigured(
+        "TASK_VISIBILITY_TIMEOUT must be more than 0 and less than JOB_STALLED_AFTER_MINUTES "
+        "in seconds: a killed worker's task must be redelivered before its job is failed."
+    )
+_RESTORE_EVERY = max(1, TASK_VISIBILITY_TIMEOUT // 10)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": TASK_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": _RESTORE_EVERY,
+    "unacked_restore_throttle": 1,
+    "unacked_mutex_expire": _RESTORE_EVERY,
+}
 FUTURE_ENTRY_DAYS = int(os.environ.get("FUTURE_ENTRY_DAYS", "7"))
 RECEIPT_MAX_BYTES = int(os.environ.get("RECEIPT_MAX_BYTES", str(5 * 1024 * 1024)))
 #: Integration journals group imported actuals per legal entity by "day" or "month".

@@ -31,8 +31,12 @@ past dates; the nightly run passes today. A retry reuses its failed run's date, 
 that run started.
 
 **Runs that end.** The run row keeps a heartbeat, moved by every batch. The last batch to
-finish closes the run (*done*, or *done with failures*). A run whose heartbeat stops (its worker
-was killed, or lost its broker, or the task never reached one) is marked *failed* with the
+finish closes the run (*done*, or *done with failures*). A batch whose worker was killed is
+delivered again (tasks are acknowledged late; settings, "Faults that heal":
+``TASK_VISIBILITY_TIMEOUT`` is shorter than the stall window) and billed whole by another
+worker, what the dead one did rolled back with its transaction, so the run still ends *done*.
+A run whose heartbeat stops all the same (no worker left, the broker lost, or the task never
+reached a worker) is marked *failed* with the
 reason by :func:`fail_stalled_runs` (a beat task, every few minutes) once it has made no
 progress for ``JOB_STALLED_AFTER_MINUTES``; :func:`retry_run` starts a new run for the same
 date that bills whatever is still due (what the failed run billed stays billed).

@@ -3,8 +3,18 @@ progress, finish it, or fail it with the reason.
 
 :func:`run_journal_job` is the one runner: the import (:mod:`actuals.journal`) and the post
 (:func:`ledger.services.post_journal`) pass it their work, which reports ``(done, failed)``
-after every chunk. A task delivered twice finds its job no longer running and does nothing;
-a job whose worker died is failed by the beat task (``invoicing.tasks.fail_stalled_jobs``).
+after every chunk. A job whose worker died is failed by the beat task
+(``invoicing.tasks.fail_stalled_jobs``).
+
+**Delivered twice.** Tasks are acknowledged late and redelivered after the visibility timeout
+(``TASK_VISIBILITY_TIMEOUT``, settings), so a job's task may arrive again while the first
+delivery is still running (a post that takes longer than the timeout) or after its worker was
+killed. The job is claimed once: one ``UPDATE … WHERE claimed_at IS NULL`` (atomic in
+PostgreSQL: of two workers exactly one sees a row updated), so the second delivery does nothing
+and the first goes on alone. After a kill that means no second attempt either: the job stops
+moving its heartbeat, the beat task fails it, and it is started again from the page (a post
+leaves the lines it posted posted; an import is idempotent). Decision: no resuming, because a
+second delivery cannot tell a first worker that is merely slow from a dead one.
 """
 
 import datetime as dt
