@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contracts', '0004_legal_entity_language'),
-        ('invoicing', '0006_seal_confirmed_and_posted'),
+        ('invoicing', '0007_history_sealed_with_context'),
         ('ledger', '0004_journal_job_claimed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0006_seal_confirmed_and_posted'),
+        ('invoicing', '0008_invoice_and_run_dates_sane'),
     ]
 
     operations = [

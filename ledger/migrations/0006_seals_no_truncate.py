@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0004_journal_job_claimed'),
+        ('ledger', '0005_history_sealed_with_context'),
     ]
 
     operations = [

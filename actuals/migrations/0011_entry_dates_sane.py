@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('actuals', '0009_backlog_total_reads_each_actual_once'),
+        ('actuals', '0010_history_sealed_with_context'),
         ('contracts', '0004_legal_entity_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('actuals', '0009_backlog_total_reads_each_actual_once'),
+        ('actuals', '0011_entry_dates_sane'),
     ]
 
     operations = [
