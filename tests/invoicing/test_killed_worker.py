@@ -17,15 +17,10 @@ machine would.
 
 import datetime as dt
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -35,75 +30,16 @@ from django.db import connection
 
 from actuals.models import ActualBilling
 from contracts import models as c
-from contracts.services import generate_invoice_schedule
-from invoicing.celery import app
-from invoicing.models import Invoice, InvoiceDetail, InvoiceRun, RunStatus, RunTrigger
+from invoicing.models import Invoice, InvoiceDetail, RunStatus, RunTrigger
 from invoicing.services import record_run
 from invoicing.tasks import execute_invoice_run
-from tests.factories import ProjectFactory
 
-from .conftest import make_contract
+from .workers import RUN_DATE, contracts_due, database_url, start_worker, stop, wait_for_run
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
-RUN_DATE = dt.date(2026, 3, 16)
 CONTRACTS = 3
 BATCH_TASK = "invoicing.tasks.bill_invoice_run_batch"
-
-
-def _database_url() -> str:
-    """The test database as a URL, for processes of their own."""
-    s = connection.settings_dict
-    auth = quote(s["USER"] or "", safe="") + (
-        ":" + quote(s["PASSWORD"], safe="") if s["PASSWORD"] else ""
-    )
-    host = quote(s["HOST"] or "", safe="")
-    return f"postgres://{auth}@{host}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def _start_worker(name: str, queue: str, log: Path, **env: str) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "invoicing",
-            "worker",
-            "--pool",
-            "solo",
-            "-Q",
-            queue,
-            "-n",
-            f"{name}@%h",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": _database_url(),
-            "INVOICE_RUN_BATCH": "1",
-            "DEBUG": "1",
-            "PYTHONUNBUFFERED": "1",  # the log of a SIGKILLed worker is complete
-            **env,
-        },
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"worker {name} exited: see {log}"
-        replies = app.control.ping(destination=[_node(name)], timeout=0.5) or []
-        if replies:
-            return process
-    process.kill()
-    raise AssertionError(f"worker {name} did not start: see {log}")
-
-
-def _node(name: str) -> str:
-    return f"{name}@{socket.gethostname()}"
 
 
 def _waiting_on_a_lock() -> list[str]:
@@ -127,44 +63,10 @@ def _unacked(broker: redis.Redis, queue: str) -> dict[str, dict]:
     return found
 
 
-def _wait_for_run(run: InvoiceRun, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        run.refresh_from_db()
-        if run.status != RunStatus.RUNNING:
-            return
-        time.sleep(0.2)
-
-
 def test_a_batch_of_a_worker_killed_mid_task_is_billed_by_another_and_the_run_completes(
     billing, tmp_path
 ):
-    items, contracts = [], []
-    for n in range(CONTRACTS):
-        project = (
-            billing.project
-            if n == 0
-            else ProjectFactory(
-                code=f"P-{n}",
-                customer=billing.project.customer,
-                project_manager=billing.manager,
-                legal_entity=billing.project.legal_entity,
-            )
-        )
-        contract = (
-            billing.contract
-            if n == 0
-            else make_contract(project=project, manager=billing.manager, number=f"K-{n}")
-        )
-        contracts.append(contract)
-        generate_invoice_schedule(
-            line=contract.lines.get(),
-            frequency=c.ScheduleFrequency.WEEKLY,
-            start_date=RUN_DATE,
-            end_date=RUN_DATE,
-        )
-        for day in (2, 3):
-            items += billing.approve_ready("2", day=dt.date(2026, 3, day), project=project)
+    items, contracts = contracts_due(billing, count=CONTRACTS, days=(2, 3))
     run = record_run(
         run_date=RUN_DATE, trigger=RunTrigger.API, by=None, now=dt.datetime.now(dt.UTC)
     )
@@ -173,14 +75,14 @@ def test_a_batch_of_a_worker_killed_mid_task_is_billed_by_another_and_the_run_co
     workers: list[subprocess.Popen] = []
     # The contracts' rows locked as a slow transaction elsewhere would: a batch that starts
     # waits inside its transaction, in its first statement.
-    blocker = psycopg.connect(_database_url())
+    blocker = psycopg.connect(database_url())
     blocker.execute(
         f"SELECT id FROM {c.Contract._meta.db_table} WHERE id = ANY(%s) FOR UPDATE",
         [[k.pk for k in contracts]],
     )
     try:
         started = time.monotonic()
-        doomed = _start_worker("doomed", queue, tmp_path / "doomed.log")
+        doomed = start_worker("doomed", queue, tmp_path / "doomed.log")
         workers.append(doomed)
         execute_invoice_run.apply_async((run.pk,), queue=queue)
         deadline = time.monotonic() + 30
@@ -208,19 +110,13 @@ def test_a_batch_of_a_worker_killed_mid_task_is_billed_by_another_and_the_run_co
         )
         assert InvoiceDetail.objects.count() == 0
 
-        healer = _start_worker(
-            "healer", queue, tmp_path / "healer.log", TASK_VISIBILITY_TIMEOUT="2"
-        )
+        healer = start_worker("healer", queue, tmp_path / "healer.log", TASK_VISIBILITY_TIMEOUT="2")
         workers.append(healer)
-        _wait_for_run(run, 45)
+        wait_for_run(run, 45)
         elapsed = time.monotonic() - started
     finally:
         blocker.close()
-        for process in workers:
-            if process.poll() is None:
-                process.terminate()
-        for process in workers:
-            process.wait(timeout=30)
+        stop(workers)
         for tag, raw in broker.hgetall("unacked").items():  # nothing of ours left behind
             if json.loads(raw)[2] == queue:
                 broker.hdel("unacked", tag)
