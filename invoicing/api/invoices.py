@@ -5,6 +5,11 @@ Permissions are the model's (view / add / change / delete ``invoicing.invoice``)
 project manager sees the invoices of their own contracts; anything else is 404. Every write
 goes through :mod:`invoicing.services`; a state that forbids it (a confirmed invoice, a stale
 ``version``) is 409 with the service's message, bad input 400 naming the field.
+
+Every action that changes an invoice answers with the invoice as GET shows it: read again
+after the write, in one place (``InvoiceViewSet._read``, through ``get_queryset``, so with the
+``net`` and ``detail_count`` annotations), never from the instance the service was given (the
+post answer once said ``"net": "0.00"`` that way). Post and proposal add the posting fields.
 """
 
 from typing import Any
@@ -174,9 +179,20 @@ class InvoiceViewSet(
             return InvoiceListSerializer
         return InvoiceSerializer
 
-    def _read(self, pk: int, *, code: int = status.HTTP_200_OK) -> Response:
-        invoice = self.get_queryset().get(pk=pk)
-        return Response(InvoiceSerializer(invoice).data, status=code)
+    def _read(
+        self,
+        pk: int,
+        *,
+        code: int = status.HTTP_200_OK,
+        serializer: type[InvoiceSerializer] = InvoiceSerializer,
+    ) -> Response:
+        """The answer of every action that changes an invoice (header, detail, confirm, correct,
+        proposal, post): the invoice read again after the service's write, through
+        :meth:`get_queryset` as GET reads it (with the ``net`` and ``detail_count``
+        annotations), never the instance the service was given. ``serializer`` adds fields
+        (:class:`~invoicing.api.posting.PostedInvoiceSerializer`: the posting)."""
+        invoice = self.get_queryset().select_related("ledger_entry").get(pk=pk)
+        return Response(serializer(invoice).data, status=code)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         invoice = self.get_object()

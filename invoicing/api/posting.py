@@ -155,12 +155,10 @@ class PostingActionsMixin:
     """Actions of :class:`invoicing.api.InvoiceViewSet` for invoice proposals."""
 
     get_object: Any
+    _read: Any  # InvoiceViewSet._read: the one way an action's answer is read
 
     def _posted(self, invoice: Invoice) -> Response:
-        fresh = Invoice.objects.select_related("contract", "customer", "ledger_entry").get(
-            pk=invoice.pk
-        )
-        return Response(PostedInvoiceSerializer(fresh).data)
+        return self._read(invoice.pk, serializer=PostedInvoiceSerializer)
 
     @extend_schema(
         summary="Update an invoice proposal (dates, texts, tax groups per line)",

@@ -32,13 +32,29 @@ Decisions:
 - Deterministic bytes: the PDF's creation and modification dates are the invoice's
   ``posted_at`` (else the invoice date at midnight UTC), the file identifier is derived from
   the invoice, and fonts ship with the project (``static/fonts``, DejaVu Sans); so the same
-  invoice rendered twice gives identical bytes.
+  invoice rendered twice gives identical bytes, in one process or in two, today or tomorrow.
+- The embedded fonts carry a fixed date. WeasyPrint embeds a subset of each font. Where the
+  machine has no HarfBuzz-Subset library (``libharfbuzz-subset0``), it subsets with fontTools,
+  which stamps the wall-clock second into the subset's ``head.modified`` (and so into its
+  checksum). Two renderings a second apart then differed in the font streams (seen as the
+  byte-identity test failing now and then, when a loaded machine made one rendering straddle
+  a second). fontTools takes that stamp from ``SOURCE_DATE_EPOCH`` when set (the
+  reproducible-builds convention), so this module sets it, for the whole process, when it is
+  imported: to :data:`FONT_SUBSET_EPOCH`, the shipped font files' own modification date. It
+  overrides any value from the environment (the renderer owns it; besides fontTools only
+  Python's ``py_compile`` reads it, and the product compiles nothing at run time), so every
+  process of a deployment prints the same bytes. We did not choose ``full_fonts=True`` (no
+  subsetting: about 735 kB of compressed fonts in every stored invoice), patching
+  WeasyPrint or fontTools, or requiring HarfBuzz-Subset (a machine without it would print
+  nothing). With HarfBuzz-Subset (as ``.ci/run`` installs) the subset keeps the font's own
+  date and the setting is unused.
 - Nothing is fetched from the network: every resource goes through
   :class:`~invoicing.documents.fetcher.LocalFilesFetcher`.
 """
 
 import datetime as dt
 import hashlib
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -61,6 +77,10 @@ from .labels import DATE_FORMATS, DEFAULT_LANGUAGE, LANGUAGES, VAT_CATEGORY_TEXT
 TEMPLATE = "invoicing/pdf/invoice.html"
 #: Font files shipped with the project (static/fonts), by CSS font-weight.
 FONTS = {"normal": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf"}
+#: What fontTools stamps into a font subset's ``head.modified`` (as a Unix time): the shipped
+#: font files' own date, 2023-03-10 08:35:35 UTC. See "The embedded fonts carry a fixed date".
+FONT_SUBSET_EPOCH = 1678437335
+os.environ["SOURCE_DATE_EPOCH"] = str(FONT_SUBSET_EPOCH)
 
 
 class InvoiceDocumentError(Exception):

@@ -5,11 +5,19 @@ a posted invoice and a preview of anything else, to those who may see the invoic
 
 import datetime as dt
 import hashlib
+import os
+import subprocess
+import sys
 from io import BytesIO
+from pathlib import Path
+from typing import Any
+from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.urls import reverse
 from pypdf import PdfReader
 from weasyprint import HTML
@@ -269,6 +277,97 @@ def test_same_invoice_rendered_twice_gives_identical_bytes(billing):
     assert PdfReader(BytesIO(first)).metadata.creation_date == dt.datetime(
         2026, 3, 31, tzinfo=dt.UTC
     )
+
+
+def embedded_font_dates(pdf: bytes) -> set[int]:
+    """The ``head.modified`` stamps of the fonts embedded in the PDF (fontTools' timestamps)."""
+    from fontTools.ttLib import TTFont
+
+    resources: list[Any] = [page["/Resources"] for page in PdfReader(BytesIO(pdf)).pages]
+    descriptors = [
+        font.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+        for page_resources in resources
+        for font in page_resources["/Font"].values()
+    ]
+    return {
+        TTFont(BytesIO(descriptor["/FontFile2"].get_data()))["head"].modified
+        for descriptor in descriptors
+    }
+
+
+def test_same_invoice_rendered_on_either_side_of_midnight_gives_identical_bytes(billing):
+    """The clock never reaches the bytes: WeasyPrint's fontTools subsetter used to stamp the
+    current second into the embedded fonts, so two renderings a second apart differed."""
+    billing.approve_ready("8")
+    invoice = numbered(confirmed_for(billing))
+    before, after = (
+        dt.datetime(2026, 3, 31, 23, 59, 59, tzinfo=dt.UTC).timestamp(),
+        dt.datetime(2026, 4, 1, 0, 0, 1, tzinfo=dt.UTC).timestamp(),
+    )
+
+    with mock.patch("time.time", return_value=before):
+        first = render_invoice_pdf(invoice=invoice, proforma=False)
+    with mock.patch("time.time", return_value=after):
+        second = render_invoice_pdf(invoice=invoice, proforma=False)
+
+    assert second == first
+    # The fonts carry the shipped files' own date, 2023-03-10 08:35:35 UTC (in fontTools'
+    # seconds since 1904-01-01), whatever the clock said.
+    assert embedded_font_dates(first) == {3761282135}
+
+
+#: Renders one invoice in a process of its own (fresh font caches, another hash seed).
+RENDER_IN_ANOTHER_PROCESS = """
+import sys
+import django
+
+django.setup()
+from invoicing.documents import render_invoice_pdf
+from invoicing.models import Invoice
+
+pk, number, payment_reference, out = sys.argv[1:]
+invoice = Invoice.objects.get(pk=pk)
+invoice.number, invoice.payment_reference = number, payment_reference
+with open(out, "wb") as f:
+    f.write(render_invoice_pdf(invoice=invoice, proforma=False))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_same_invoice_rendered_in_two_processes_gives_identical_bytes(billing, tmp_path):
+    billing.approve_ready("8")
+    invoice = numbered(confirmed_for(billing))
+    here = render_invoice_pdf(invoice=invoice, proforma=False)
+    out = tmp_path / "other.pdf"
+    database_url = urlsplit(os.environ["DATABASE_URL"])._replace(
+        path="/" + connection.settings_dict["NAME"]
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url.geturl(),
+        "DJANGO_SETTINGS_MODULE": "invoicing.settings",
+        "PYTHONHASHSEED": "12345",
+    }
+    env.pop("SOURCE_DATE_EPOCH", None)  # the other process sets it itself, as every process does
+
+    other = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            RENDER_IN_ANOTHER_PROCESS,
+            str(invoice.pk),
+            invoice.number,
+            invoice.payment_reference,
+            str(out),
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        timeout=120,
+        capture_output=True,
+    )
+
+    assert other.returncode == 0, other.stderr.decode()[-3000:]
+    assert out.read_bytes() == here
 
 
 def test_pdf_embeds_the_shipped_fonts_only(billing):

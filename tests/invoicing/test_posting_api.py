@@ -4,11 +4,12 @@ import pytest
 
 from contracts import models as c
 from invoicing.models import Invoice, PostingBatch, RunStatus
+from invoicing.services import create_invoice_for_contract
 from ledger.models import LedgerEntry, NumberSeries, Period
 from ledger.services import close_period
 
 from .conftest import AT
-from .test_posting import confirmed
+from .test_posting import INVOICE_DATE, confirmed
 
 pytestmark = pytest.mark.django_db
 INVOICES = "/api/v1/invoices/"
@@ -55,6 +56,47 @@ def test_post_returns_the_posted_invoice_then_409_on_the_second_call(client, bil
     )
     assert LedgerEntry.objects.count() == 1
     assert NumberSeries.objects.get(purpose="invoice").next_number == 2
+
+
+def test_confirm_and_post_answer_with_the_invoice_as_get_shows_it(
+    api_client, billing, accountant, no_accrual
+):
+    """8 h at 200 with 21% VAT: net 1600.00, VAT 336.00, gross 1936.00, in the header fields
+    (``net``, ``detail_count``) as in the totals. The post answer used to say "net": "0.00"
+    (and had no ``detail_count``): it serialized an invoice read without the annotations."""
+    billing.approve_ready("8")
+    [invoice_id] = create_invoice_for_contract(
+        contract=billing.contract, up_to=None, invoice_date=INVOICE_DATE, by=billing.manager, now=AT
+    ).invoice_ids
+    url = f"{INVOICES}{invoice_id}/"
+    api_client.force_authenticate(billing.manager)
+
+    confirmed = api_client.post(f"{url}confirm/", {}, format="json")
+    shown_confirmed = api_client.get(url).json()
+    api_client.force_authenticate(accountant)
+    posted = api_client.post(f"{url}post/")
+    shown_posted = api_client.get(url).json()
+
+    assert (confirmed.status_code, posted.status_code) == (200, 200)
+    for body in (confirmed.json(), posted.json()):
+        assert (body["net"], body["detail_count"]) == ("1600.00", 1)
+        totals = body["totals"]
+        assert (totals["net"], totals["vat"], totals["gross"]) == ("1600.00", "336.00", "1936.00")
+        assert [(r["code"], r["base"], r["vat"]) for r in totals["vat_rows"]] == [
+            ("V21", "1600.00", "336.00")
+        ]
+    assert confirmed.json() == shown_confirmed
+    # The post answer is the GET plus the posting.
+    assert {k: v for k, v in posted.json().items() if k in shown_posted} == shown_posted
+    assert set(posted.json()) - set(shown_posted) == {
+        "payment_reference",
+        "posted_at",
+        "posted_by",
+        "ledger_entry",
+        "voucher_number",
+        "pdf_sha256",
+    }
+    assert (shown_posted["status"], shown_posted["number"]) == ("posted", "INV2026-000001")
 
 
 def test_a_blocked_post_is_400_with_what_to_fix(client, billing, accountant, no_accrual):
