@@ -41,6 +41,7 @@ from actuals.models import TimeEntry
 from actuals.services.entries import _create_time_entry, validate_time_entry
 from contracts.models import Project, Resource, Role, Task
 from contracts.money import ZERO
+from contracts.numbers import DIGITS_0_9, has_foreign_digits
 
 COLUMNS = (
     "resource",
@@ -121,7 +122,11 @@ def _parse_date(value: str) -> dt.date:
 
 
 def _parse_hours(value: str) -> Decimal:
-    return Decimal(value.replace(",", "."))
+    """Hours with a point or comma (``InvalidOperation`` for NaN or infinity too)."""
+    hours = Decimal(value.replace(",", "."))
+    if not hours.is_finite():
+        raise InvalidOperation(value)
+    return hours
 
 
 def import_time_entries(
@@ -200,7 +205,9 @@ def import_time_entries(
                     )
                 )
         hours = None
-        if value.get("hours"):
+        if value.get("hours") and has_foreign_digits(value["hours"]):
+            row_errors.append(("hours", str(DIGITS_0_9)))
+        elif value.get("hours"):
             try:
                 hours = _parse_hours(value["hours"])
             except InvalidOperation:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.history import event_model_choices
 from contracts.models import Contract, ContractStatus, Customer
-from contracts.numbers import NumberRefused, parse_number
+from contracts.numbers import DIGITS_0_9, NumberRefused, has_foreign_digits, parse_number
 
 
 class NumberField(forms.DecimalField):
@@ -45,6 +45,16 @@ class NumberField(forms.DecimalField):
             return parse_number(str(value))
         except NumberRefused as exc:
             raise ValidationError(str(exc), code="invalid") from exc
+
+
+class WholeNumberField(forms.IntegerField):
+    """A whole number written with the digits 0-9 (``int`` would read ``٣`` as 3); the
+    portal's forms use it rather than ``IntegerField`` (:mod:`contracts.numbers`)."""
+
+    def to_python(self, value: Any) -> int | None:
+        if isinstance(value, str) and has_foreign_digits(value):
+            raise ValidationError(str(DIGITS_0_9), code="invalid")
+        return super().to_python(value)  # type: ignore[no-any-return]
 
 
 class LookupInput(forms.TextInput):

@@ -14,9 +14,15 @@ multiplies hours or money by ten or a thousand:
 - the other language's decimal separator where this language has none (``7.5`` on a Dutch
   page, ``7,5`` on an English one): refused, with the number written this language's way;
 - spaces (also non-breaking) inside or around the number, and a leading ``+`` or ``-``, are
-  allowed; anything else (letters, two decimal separators, ``1e3``) is refused.
+  allowed; anything else (letters, two decimal separators, ``1e3``) is refused;
+- only the digits 0-9: Python's ``Decimal`` and ``int`` read other scripts' digits too
+  (Arabic-Indic ``٣`` is 3, full-width ``３`` too), which nobody means in hours or money and
+  which a reviewer cannot check at a glance, so they are refused with "Use the digits 0-9."
+  (:func:`has_foreign_digits`, :data:`DIGITS_0_9`). The API's strict number fields
+  (``contracts.serializers.common``) and the CSV import use the same check.
 
-The REST API is not affected: JSON numbers and strings there always use a point.
+The REST API reads no separators of a language: JSON numbers and strings there always use a
+point. It refuses other digits than 0-9 as the pages do.
 """
 
 import datetime as dt
@@ -26,6 +32,13 @@ from typing import Any
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+#: The message for a number written with other digits than 0-9 (pages, API and imports).
+DIGITS_0_9 = gettext_lazy("Use the digits 0-9.")
+
+#: An id or whole number as text: ASCII digits only (``str.isdigit`` takes ``٣`` and ``²``).
+ASCII_INTEGER = re.compile(r"[0-9]+")
 
 
 class NumberRefused(ValueError):
@@ -37,8 +50,27 @@ def _separators() -> tuple[str, str]:
     return decimal, "," if decimal == "." else "."
 
 
+def has_foreign_digits(text: str) -> bool:
+    """Whether ``text`` holds a digit (or other numeral) that is not one of 0-9."""
+    return any(not ch.isascii() and ch.isnumeric() for ch in text)
+
+
+def ascii_id(raw: Any) -> int | None:
+    """``raw`` as a whole number when it is written with 0-9 only, else None: for
+    ids and versions read from a page's form or a query string."""
+    text = str(raw)
+    return int(text) if ASCII_INTEGER.fullmatch(text) else None
+
+
+def ascii_ids(raws: Any) -> list[int]:
+    """The ids among ``raws`` written with 0-9 (ticked rows of a page); others are skipped."""
+    return [number for number in map(ascii_id, raws) if number is not None]
+
+
 def parse_number(text: str) -> Decimal:
     """Read ``text`` with the active language's separators (see the module)."""
+    if has_foreign_digits(text):
+        raise NumberRefused(str(DIGITS_0_9))
     decimal, group = _separators()
     compact = re.sub(r"[\s\u00a0\u202f]", "", text)
     match = re.fullmatch(r"([+-]?)([0-9.,]+)", compact)

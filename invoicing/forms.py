@@ -15,7 +15,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from actuals.models import BillingStatus, BillingType
-from contracts.forms import ListFilterForm, LookupField, NumberField
+from contracts.forms import ListFilterForm, LookupField, NumberField, WholeNumberField
 from contracts.models import (
     Contract,
     ContractLine,
@@ -26,6 +26,7 @@ from contracts.models import (
     Resource,
     TransactionClass,
 )
+from contracts.numbers import ascii_id
 from invoicing.filters import BACKLOG_STATUS_CHOICES, filter_backlog
 from invoicing.models import InvoiceStatus
 
@@ -212,7 +213,7 @@ class BulkActionForm(forms.Form):
         # Any id is accepted here; the services check it against what the user may see.
         ids = self.fields["ids"]
         assert isinstance(ids, forms.TypedMultipleChoiceField)
-        ids.valid_value = lambda value: str(value).isdigit()  # type: ignore[method-assign]
+        ids.valid_value = lambda value: ascii_id(value) is not None  # type: ignore[method-assign]
 
 
 class CreateInvoiceForm(forms.Form):
@@ -226,7 +227,7 @@ class CreateInvoiceForm(forms.Form):
 
 
 class VersionedForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = WholeNumberField(widget=forms.HiddenInput, min_value=1)
 
 
 class HeaderForm(VersionedForm):

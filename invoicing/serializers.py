@@ -85,19 +85,19 @@ class BacklogItemSerializer(BillingStateFields, strict.ModelSerializer):
 
 class CurrencyTotalSerializer(strict.Serializer):
     currency = serializers.CharField(help_text=_("ISO 4217 code."))
-    count = serializers.IntegerField(help_text=_("Items in this currency."))
-    hours = serializers.DecimalField(
+    count = strict.IntegerField(help_text=_("Items in this currency."))
+    hours = strict.DecimalField(
         max_digits=20,
         decimal_places=2,
         help_text=_(
             "Hours of the time items (an expense's quantity, in km or nights, is not added)."
         ),
     )
-    amount = serializers.DecimalField(**_MONEY, help_text=_("Sum of the amounts."))
+    amount = strict.DecimalField(**_MONEY, help_text=_("Sum of the amounts."))
 
 
 class BacklogTotalsSerializer(strict.Serializer):
-    count = serializers.IntegerField(help_text=_("Items matching the filters (all pages)."))
+    count = strict.IntegerField(help_text=_("Items matching the filters (all pages)."))
     currencies = CurrencyTotalSerializer(
         many=True, help_text=_("Count, hours and amount per currency (never added across).")
     )
@@ -106,7 +106,7 @@ class BacklogTotalsSerializer(strict.Serializer):
 class BacklogPageSerializer(strict.Serializer):
     """The backlog list: a page of items plus the totals of the whole filtered set."""
 
-    count = serializers.IntegerField(help_text=_("Items matching the filters."))
+    count = strict.IntegerField(help_text=_("Items matching the filters."))
     next = serializers.URLField(allow_null=True, help_text=_("The next page, if any."))
     previous = serializers.URLField(allow_null=True, help_text=_("The previous page, if any."))
     totals = BacklogTotalsSerializer(help_text=_("Totals of the filtered set (all pages)."))
@@ -115,7 +115,7 @@ class BacklogPageSerializer(strict.Serializer):
 
 class BacklogActionSerializer(strict.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=strict.IntegerField(min_value=1),
         allow_empty=True,
         help_text=_("Backlog item ids (unbilled actuals). All change, or none."),
     )
@@ -128,7 +128,7 @@ class BacklogActionSerializer(strict.Serializer):
 
 
 class BacklogActionResultSerializer(strict.Serializer):
-    changed = serializers.IntegerField(
+    changed = strict.IntegerField(
         help_text=_("Items whose status changed (already in the target status: not counted).")
     )
     detail = serializers.CharField(help_text=_("What happened, in one sentence."))
@@ -150,13 +150,13 @@ class CreateInvoiceSerializer(strict.Serializer):
 
 class FromSelectionSerializer(strict.Serializer):
     actual_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=strict.IntegerField(min_value=1),
         required=False,
         default=list,
         help_text=_("Backlog item ids; only the ready ones are invoiced."),
     )
     milestone_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=strict.IntegerField(min_value=1),
         required=False,
         default=list,
         help_text=_("Milestone ids; only the ready ones are invoiced."),
@@ -168,11 +168,11 @@ class FromSelectionSerializer(strict.Serializer):
 
 class BillingResultSerializer(strict.Serializer):
     invoices = serializers.ListField(
-        child=serializers.IntegerField(), help_text=_("Ids of the drafts created or extended.")
+        child=strict.IntegerField(), help_text=_("Ids of the drafts created or extended.")
     )
-    items = serializers.IntegerField(help_text=_("Items placed on the drafts."))
+    items = strict.IntegerField(help_text=_("Items placed on the drafts."))
     amounts = serializers.DictField(
-        child=serializers.DecimalField(**_MONEY),
+        child=strict.DecimalField(**_MONEY),
         help_text=_('Amount placed per currency, e.g. {"EUR": "1600.00"}.'),
     )
     detail = serializers.CharField(help_text=_("What happened, in one sentence."))
@@ -187,13 +187,13 @@ class InvoiceListSerializer(strict.ModelSerializer):
     )
     contract_number = serializers.CharField(source="contract.number", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    net = serializers.DecimalField(
+    net = strict.DecimalField(
         **_MONEY,
         read_only=True,
         default=Decimal("0"),
         help_text=_("Sum of the chargeable details, before VAT."),
     )
-    detail_count = serializers.IntegerField(read_only=True, help_text=_("Number of details."))
+    detail_count = strict.IntegerField(read_only=True, help_text=_("Number of details."))
 
     class Meta:
         model = Invoice
@@ -245,7 +245,7 @@ class InvoiceLineSerializer(strict.ModelSerializer):
 
 class InvoiceDetailSerializer(strict.ModelSerializer):
     kind = serializers.SerializerMethodField(help_text=_("time_and_material, milestone or fee."))
-    charged_amount = serializers.DecimalField(
+    charged_amount = strict.DecimalField(
         **_MONEY,
         read_only=True,
         help_text=_("What the customer pays: 0 when non-chargeable or complimentary."),
@@ -295,15 +295,15 @@ class InvoiceDetailSerializer(strict.ModelSerializer):
 class VatRowSerializer(strict.Serializer):
     code = serializers.CharField(help_text=_("VAT code, e.g. V21."))
     name = serializers.CharField()
-    rate = serializers.DecimalField(max_digits=7, decimal_places=2, help_text=_("Rate in %."))
-    base = serializers.DecimalField(**_MONEY, help_text=_("Sum of the details at this code."))
-    vat = serializers.DecimalField(**_MONEY, help_text=_("base × rate, rounded once."))
+    rate = strict.DecimalField(max_digits=7, decimal_places=2, help_text=_("Rate in %."))
+    base = strict.DecimalField(**_MONEY, help_text=_("Sum of the details at this code."))
+    vat = strict.DecimalField(**_MONEY, help_text=_("base × rate, rounded once."))
 
 
 class InvoiceTotalsSerializer(strict.Serializer):
-    net = serializers.DecimalField(**_MONEY, help_text=_("Sum of the chargeable details."))
-    vat = serializers.DecimalField(**_MONEY, help_text=_("Sum of the VAT rows."))
-    gross = serializers.DecimalField(**_MONEY, help_text=_("net + VAT."))
+    net = strict.DecimalField(**_MONEY, help_text=_("Sum of the chargeable details."))
+    vat = strict.DecimalField(**_MONEY, help_text=_("Sum of the VAT rows."))
+    gross = strict.DecimalField(**_MONEY, help_text=_("net + VAT."))
     vat_rows = VatRowSerializer(many=True, help_text=_("VAT per code (rate)."))
     vat_problems = serializers.ListField(
         child=serializers.CharField(), help_text=_("Details whose tax groups select no VAT code.")
@@ -377,7 +377,7 @@ class InvoiceSerializer(InvoiceListSerializer):
 
 
 class VersionSerializer(strict.Serializer):
-    version = serializers.IntegerField(
+    version = strict.IntegerField(
         required=False,
         min_value=1,
         help_text=_("The version you loaded; an older one is refused (409)."),
@@ -385,7 +385,7 @@ class VersionSerializer(strict.Serializer):
 
 
 class InvoiceHeaderSerializer(strict.Serializer):
-    version = serializers.IntegerField(
+    version = strict.IntegerField(
         min_value=1, help_text=_("The version you loaded; an older one is refused (409).")
     )
     invoice_date = serializers.DateField(required=False, help_text=_("YYYY-MM-DD."))
@@ -401,16 +401,16 @@ class InvoiceHeaderSerializer(strict.Serializer):
 
 
 class DetailUpdateSerializer(strict.Serializer):
-    version = serializers.IntegerField(
+    version = strict.IntegerField(
         min_value=1, help_text=_("The invoice version you loaded; an older one is refused (409).")
     )
-    quantity = serializers.DecimalField(
+    quantity = strict.DecimalField(
         max_digits=12,
         decimal_places=2,
         required=False,
         help_text=_("New quantity (T&M and fees); may not be negative."),
     )
-    unit_price = serializers.DecimalField(
+    unit_price = strict.DecimalField(
         max_digits=20,
         decimal_places=4,
         required=False,
@@ -430,8 +430,8 @@ class DetailUpdateSerializer(strict.Serializer):
 
 
 class CorrectionDetailSerializer(strict.Serializer):
-    id = serializers.IntegerField(help_text=_("A detail of the confirmed invoice."))
-    remaining_quantity = serializers.DecimalField(
+    id = strict.IntegerField(help_text=_("A detail of the confirmed invoice."))
+    remaining_quantity = strict.DecimalField(
         max_digits=20,
         decimal_places=2,
         help_text=_("The quantity that stays billed (0: credit all)."),

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from actuals.api_urls import journal_import_urlpatterns
-from contracts.api.base import api_not_found
+from contracts.api.base import api_not_found, api_read_only
 from contracts.audit_views import audit_trail
 from invoicing import views
 
@@ -33,8 +33,13 @@ urlpatterns = [
     path("time/", include("actuals.urls")),
     path("billing/", include("invoicing.billing_urls")),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Their renderers are YAML and HTML: another method than reading is a JSON 405 all the same.
+    path("api/schema/", api_read_only(SpectacularAPIView.as_view()), name="api-schema"),
+    path(
+        "api/docs/",
+        api_read_only(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
     # Last: whatever else is asked under /api/ is no route, said in JSON.
     re_path(r"^api/.*/$", api_not_found),
 ]

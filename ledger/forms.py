@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.forms import ListFilterForm, LookupField
 from contracts.models import ItemSalesTaxGroup, LegalEntity, Project, SalesTaxGroup
+from contracts.numbers import ascii_id
 
 from .models import Dimension, DimensionValue, JournalLineKind, JournalLineStatus
 
@@ -85,7 +86,7 @@ class JournalBulkEditForm(forms.Form):
         super().__init__(*args, **kwargs)
         ids = self.fields["ids"]
         assert isinstance(ids, forms.TypedMultipleChoiceField)
-        ids.valid_value = lambda value: str(value).isdigit()  # type: ignore[method-assign]
+        ids.valid_value = lambda value: ascii_id(value) is not None  # type: ignore[method-assign]
         keep = [(KEEP_CHOICE, _("Keep as it is")), (EMPTY_CHOICE, _("Empty"))]
         self.fields["sales_tax_group"] = forms.ChoiceField(
             label=_("Sales tax group"),

@@ -62,3 +62,46 @@ def test_a_field_the_api_does_not_know_is_a_400_naming_it(api):
 
     assert response.status_code == 400
     assert response.json()["errors"]["invoce_ids"] == ["Not a field that can be set here."]
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("delete", "/api/v1/auth/token/"),
+        ("put", "/api/v1/backlog/"),
+        ("delete", "/api/v1/reports/aging/"),
+        ("post", "/api/schema/"),
+        ("post", "/api/docs/"),
+    ],
+)
+def test_a_wrong_method_on_an_api_path_is_a_json_405(api, method, path):
+    response = getattr(api, method)(path)
+
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": f'Method "{method.upper()}" not allowed.', "errors": {}}
+
+
+def test_a_post_to_no_route_is_a_json_404_without_a_csrf_token(accountant, client):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(accountant)
+
+    response = csrf_client.post("/api/v1/no-such-thing/", {}, content_type="application/json")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No such API route: /api/v1/no-such-thing/"}
+
+
+@pytest.mark.parametrize("ids", [[1.5], ["1.5"], ["1e0"], [True], ["١"]])
+def test_an_id_list_takes_whole_numbers_written_0_9_only(api, ids):
+    response = api.post("/api/v1/invoices/post-selected/", {"invoice_ids": ids}, format="json")
+
+    assert response.status_code == 400
+    reason = (
+        "Use the digits 0-9."
+        if ids == ["١"]
+        else ("A whole number is required (no fraction, exponent or true/false).")
+    )
+    assert response.json()["errors"] == {"invoice_ids": {"0": [reason]}}

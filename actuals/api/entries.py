@@ -64,7 +64,7 @@ class ExpenseEntrySerializer(strict.ModelSerializer):
 
 
 class ApproveSerializer(strict.Serializer):
-    billable_quantity = serializers.DecimalField(
+    billable_quantity = strict.DecimalField(
         max_digits=12,
         decimal_places=2,
         required=False,
@@ -259,7 +259,7 @@ class TimeEntryViewSet(_EntryViewSet):
         responses={
             201: inline_serializer(
                 "TimeEntryImportResult",
-                {"created": serializers.IntegerField(), "ids": serializers.ListField()},
+                {"created": strict.IntegerField(), "ids": serializers.ListField()},
             )
         },
     )

@@ -22,9 +22,9 @@ class JournalImportSerializer(strict.Serializer):
 
 
 class JournalImportResultSerializer(strict.Serializer):
-    lines = serializers.IntegerField(help_text="Actuals journalled (one draft line each).")
-    journals = serializers.IntegerField(help_text="Journals that received lines.")
-    journals_created = serializers.IntegerField(help_text="Of those, journals opened now.")
+    lines = strict.IntegerField(help_text="Actuals journalled (one draft line each).")
+    journals = strict.IntegerField(help_text="Journals that received lines.")
+    journals_created = strict.IntegerField(help_text="Of those, journals opened now.")
 
 
 class JournalImportView(APIView):

@@ -23,6 +23,7 @@ from actuals.models import EntryStatus, ExpenseEntry, TimeEntry
 from actuals.receipts import sniff_receipt_type
 from actuals.views.common import _own_resource, _require
 from contracts.errors import EXPECTED_ERRORS, error_texts
+from contracts.numbers import ascii_ids
 from contracts.roles import sees_everything
 
 
@@ -90,7 +91,7 @@ def my_expenses(request: HttpRequest) -> HttpResponse:
 def _submit_selected(request: HttpRequest) -> HttpResponse:
     """*Submit selected*: the ticked own draft (or returned) expenses go to approval together,
     all or none (one that cannot be submitted says why, and nothing is submitted)."""
-    ids = [int(raw) for raw in request.POST.getlist("ids") if raw.isdigit()]
+    ids = ascii_ids(request.POST.getlist("ids"))
     own = queries.own_entries(request.user, ExpenseEntry)
     mine = set(own.filter(pk__in=ids).values_list("pk", flat=True))
     try:

@@ -1,10 +1,13 @@
 """Building blocks of the contracts API: permissions, stable ordering, protected deletes."""
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import ProtectedError, QuerySet
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import permissions
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
@@ -78,9 +81,34 @@ class Router(SimpleRouter):
         return super().get_lookup_regex(viewset, lookup_prefix)
 
 
+@csrf_exempt  # a token client's POST to a wrong path is told so, not refused for CSRF in HTML
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any path under ``/api/`` that is no route: a JSON 404, as the API answers everything
     (not the HTML page of the portal)."""
     return JsonResponse(
         {"detail": _("No such API route: %(path)s") % {"path": request.path}}, status=404
     )
+
+
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def api_read_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A read-only view under ``/api/`` whose own renderers are not JSON (the schema's YAML,
+    the docs' HTML): another method is a JSON 405 in the API's error shape, like DRF's own
+    views answer through :func:`contracts.api_errors.exception_handler`."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in READ_METHODS:
+            return JsonResponse(
+                {
+                    "detail": _('Method "%(method)s" not allowed.') % {"method": request.method},
+                    "errors": {},
+                },
+                status=405,
+                headers={"Allow": ", ".join(READ_METHODS)},
+            )
+        return view(request, *args, **kwargs)
+
+    return csrf_exempt(wrapped)

@@ -1,14 +1,34 @@
-"""Shared pieces of the serializers: dotted error paths, model validation, error shapes."""
+"""Shared pieces of the serializers: dotted error paths, model validation, error shapes, and
+the strict fields every serializer of the API uses.
 
+Decisions on numbers in request bodies (one place, so a new serializer cannot forget them):
+
+- An id or whole number is a JSON integer, or a string of the digits 0-9 (form posts send
+  text). A float (``1.5``, also ``1.0``), ``"1.5"``, ``"1e0"`` and ``true`` are a 400 naming the
+  field: DRF's own fields read ``1.5`` as id 1 and ``"1.0"`` as 1, which hides a client's bug
+  and may touch the wrong row. :class:`IntegerField` and :class:`PrimaryKeyRelatedField` say
+  so; :class:`ModelSerializer` generates them for model fields and relations
+  (``serializer_field_mapping``, ``serializer_related_field``), and explicit fields and id
+  lists (``ListField(child=strict.IntegerField())``) are declared with them.
+- A decimal or whole number is written with the digits 0-9: Python's ``int`` and ``Decimal``
+  read ``٣`` (Arabic-Indic three) as 3, so hours typed in another script would be booked
+  unseen. :class:`IntegerField` and :class:`DecimalField` refuse them with the pages' message
+  (:data:`contracts.numbers.DIGITS_0_9`). A decimal may still be a JSON number or a string
+  with a point.
+"""
+
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from contracts.api_errors import django_errors
+from contracts.numbers import DIGITS_0_9, has_foreign_digits
 
 ZERO = Decimal("0")
 
@@ -56,6 +76,59 @@ NOT_NEGATIVE_LIMIT = not_negative(_("A not-to-exceed limit may not be negative."
 NOT_NEGATIVE_PRICE = not_negative(_("A price may not be negative."))
 
 
+# --- strict number fields --------------------------------------------------------------------
+
+_WHOLE = re.compile(r"\s*[+-]?[0-9]+\s*")
+NOT_WHOLE = _("A whole number is required (no fraction, exponent or true/false).")
+
+
+def strict_whole(data: Any, max_length: int = 1000) -> int:
+    """``data`` as an int if it is a JSON integer or a string of the digits 0-9 (see module)."""
+    if isinstance(data, bool) or not isinstance(data, int | str):
+        raise serializers.ValidationError(NOT_WHOLE, code="invalid")
+    if isinstance(data, int):
+        return data
+    if has_foreign_digits(data):
+        raise serializers.ValidationError(DIGITS_0_9, code="invalid")
+    if len(data) > max_length or not _WHOLE.fullmatch(data):
+        raise serializers.ValidationError(NOT_WHOLE, code="invalid")
+    return int(data)
+
+
+class IntegerField(serializers.IntegerField):
+    """A whole number: a JSON integer or digits 0-9, never ``1.5``, ``"1.0"``, ``true``, ``٣``."""
+
+    def to_internal_value(self, data: Any) -> int:
+        return strict_whole(data, self.MAX_STRING_LENGTH)
+
+
+class BigIntegerField(serializers.BigIntegerField):
+    """A big whole number, as strict as :class:`IntegerField`."""
+
+    def to_internal_value(self, data: Any) -> int:
+        return strict_whole(data, self.MAX_STRING_LENGTH)
+
+
+class DecimalField(serializers.DecimalField):
+    """DRF's decimal, written with the digits 0-9 only."""
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, str) and has_foreign_digits(data):
+            raise serializers.ValidationError(DIGITS_0_9, code="invalid")
+        return super().to_internal_value(data)  # type: ignore[no-any-return]
+
+
+class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+    """An object by its id: the id is a whole number (:func:`strict_whole`), never ``1.5``."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if self.pk_field is None:
+            data = strict_whole(data)
+        return super().to_internal_value(data)
+
+
 class StrictFieldsMixin:
     """Refuse a body's keys the serializer does not know, 400 naming each ("Not a field that
     can be set here."): a client's typo (``invoce_date``) is an error, not silently lost.
@@ -79,7 +152,21 @@ class Serializer(StrictFieldsMixin, serializers.Serializer):  # type: ignore[mis
 
 
 class ModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):  # type: ignore[misc]
-    """The API's model serializer: strict about unknown fields."""
+    """The API's model serializer: strict about unknown fields, and its generated number and
+    relation fields are the strict ones above."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        **{
+            model_field: IntegerField
+            for model_field, field in serializers.ModelSerializer.serializer_field_mapping.items()
+            if field is serializers.IntegerField
+        },
+        models.BigAutoField: BigIntegerField,
+        models.BigIntegerField: BigIntegerField,
+        models.DecimalField: DecimalField,
+    }
+    serializer_related_field = PrimaryKeyRelatedField
 
 
 class DottedErrorsMixin:

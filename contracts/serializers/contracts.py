@@ -59,7 +59,7 @@ class ContractCustomerSerializer(strict.ModelSerializer):
 
 
 class LineCustomerSerializer(strict.ModelSerializer):
-    customer = serializers.IntegerField(
+    customer = strict.IntegerField(
         source="contract_customer.customer_id", read_only=True, help_text=_("Customer id.")
     )
 
@@ -83,10 +83,10 @@ class LineCustomerSerializer(strict.ModelSerializer):
 
 
 class CoverageSerializer(strict.Serializer):
-    project = serializers.PrimaryKeyRelatedField(
+    project = strict.PrimaryKeyRelatedField(
         queryset=Project.objects.all(), help_text=_("Covered project (id).")
     )
-    task = serializers.PrimaryKeyRelatedField(
+    task = strict.PrimaryKeyRelatedField(
         queryset=Task.objects.all(),
         required=False,
         allow_null=True,
@@ -95,16 +95,16 @@ class CoverageSerializer(strict.Serializer):
 
 
 class BillingRuleSerializer(strict.Serializer):
-    role = serializers.PrimaryKeyRelatedField(
+    role = strict.PrimaryKeyRelatedField(
         queryset=Role.objects.all(), required=False, allow_null=True, help_text=_("Role (id).")
     )
-    category = serializers.PrimaryKeyRelatedField(
+    category = strict.PrimaryKeyRelatedField(
         queryset=ExpenseCategory.objects.all(),
         required=False,
         allow_null=True,
         help_text=_("Expense category (id)."),
     )
-    task = serializers.PrimaryKeyRelatedField(
+    task = strict.PrimaryKeyRelatedField(
         queryset=Task.objects.all(), required=False, allow_null=True, help_text=_("Task (id).")
     )
     chargeable = serializers.BooleanField(
@@ -141,7 +141,7 @@ class ContractLineSerializer(strict.ModelSerializer):
     billing_rules = serializers.SerializerMethodField(
         help_text=_("Roles, categories and tasks marked chargeable or not on this line.")
     )
-    nte_limit = serializers.DecimalField(
+    nte_limit = strict.DecimalField(
         max_digits=20,
         decimal_places=2,
         required=False,
@@ -266,16 +266,16 @@ _LIMIT_HELP = _("Not-to-exceed limit (decimal string); null: no limit.")
 
 
 class CustomerSplitInputSerializer(strict.Serializer):
-    customer = serializers.PrimaryKeyRelatedField(
+    customer = strict.PrimaryKeyRelatedField(
         queryset=Customer.objects.all(), help_text=_("Customer id.")
     )
-    split_percent = serializers.DecimalField(
+    split_percent = strict.DecimalField(
         max_digits=7, decimal_places=4, help_text=_("Share in % (all shares sum to 100).")
     )
     is_rounding = serializers.BooleanField(
         default=False, help_text=_("Takes the rounding difference; exactly one customer does.")
     )
-    nte_limit = serializers.DecimalField(
+    nte_limit = strict.DecimalField(
         max_digits=20, decimal_places=2, required=False, allow_null=True, help_text=_LIMIT_HELP
     )
 
@@ -293,7 +293,7 @@ class LineInputSerializer(strict.Serializer):
     customers = CustomerSplitInputSerializer(
         many=True, help_text=_("Line customers (each a contract customer) and split.")
     )
-    nte_limit = serializers.DecimalField(
+    nte_limit = strict.DecimalField(
         max_digits=20, decimal_places=2, required=False, allow_null=True, help_text=_LIMIT_HELP
     )
     external_description = serializers.CharField(
@@ -331,10 +331,10 @@ class ContractCreateSerializer(DottedErrorsMixin, strict.Serializer):
         help_text=_("Unique contract number."),
     )
     name = serializers.CharField(max_length=200, help_text=_("Contract name."))
-    legal_entity = serializers.PrimaryKeyRelatedField(
+    legal_entity = strict.PrimaryKeyRelatedField(
         queryset=LegalEntity.objects.all(), help_text=_("Contracting unit (legal entity id).")
     )
-    project_manager = serializers.PrimaryKeyRelatedField(
+    project_manager = strict.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True),
         help_text=_("User id of the project manager (must hold the project manager role)."),
     )
@@ -343,10 +343,10 @@ class ContractCreateSerializer(DottedErrorsMixin, strict.Serializer):
     end_date = serializers.DateField(
         required=False, allow_null=True, help_text=_("Last day; null: open-ended.")
     )
-    nte_limit = serializers.DecimalField(
+    nte_limit = strict.DecimalField(
         max_digits=20, decimal_places=2, required=False, allow_null=True, help_text=_LIMIT_HELP
     )
-    sales_tax_group = serializers.PrimaryKeyRelatedField(
+    sales_tax_group = strict.PrimaryKeyRelatedField(
         queryset=SalesTaxGroup.objects.all(),
         required=False,
         allow_null=True,
@@ -408,7 +408,7 @@ class ContractUpdateSerializer(DottedErrorsMixin, ModelCleanMixin, strict.ModelS
     and lines are fixed once the contract exists (actuals and invoices depend on them)."""
 
     date_order = ("start_date", "end_date")
-    nte_limit = serializers.DecimalField(
+    nte_limit = strict.DecimalField(
         max_digits=20,
         decimal_places=2,
         required=False,

@@ -139,7 +139,7 @@ class ExpenseCategorySerializer(DottedErrorsMixin, ModelCleanMixin, strict.Model
 
 class RolePriceSerializer(ModelCleanMixin, strict.ModelSerializer):
     clean_exclude = ("price_list",)
-    price = serializers.DecimalField(
+    price = strict.DecimalField(
         max_digits=20,
         decimal_places=4,
         validators=[NOT_NEGATIVE_PRICE],
@@ -154,7 +154,7 @@ class RolePriceSerializer(ModelCleanMixin, strict.ModelSerializer):
 
 class CategoryPriceSerializer(ModelCleanMixin, strict.ModelSerializer):
     clean_exclude = ("price_list",)
-    price = serializers.DecimalField(
+    price = strict.DecimalField(
         max_digits=20,
         decimal_places=4,
         required=False,
@@ -162,7 +162,7 @@ class CategoryPriceSerializer(ModelCleanMixin, strict.ModelSerializer):
         validators=[NOT_NEGATIVE_PRICE],
         help_text=_("Price per unit (method per_unit only), 0 or more."),
     )
-    markup_percent = serializers.DecimalField(
+    markup_percent = strict.DecimalField(
         max_digits=7,
         decimal_places=4,
         required=False,

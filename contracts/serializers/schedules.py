@@ -22,7 +22,7 @@ from contracts.serializers.common import (
 
 
 class InvoiceScheduleEntrySerializer(strict.ModelSerializer):
-    contract = serializers.IntegerField(
+    contract = strict.IntegerField(
         source="line.contract_id", read_only=True, help_text=_("The contract (id).")
     )
 
@@ -52,7 +52,7 @@ class InvoiceScheduleEntrySerializer(strict.ModelSerializer):
 class ScheduleGenerationSerializer(DottedErrorsMixin, strict.Serializer):
     """Adds run dates to a T&M line's schedule; dates it already has are kept."""
 
-    line = serializers.PrimaryKeyRelatedField(
+    line = strict.PrimaryKeyRelatedField(
         queryset=ContractLine.objects.all(), help_text=_("A time-and-material line (id).")
     )
     frequency = serializers.ChoiceField(
@@ -60,7 +60,7 @@ class ScheduleGenerationSerializer(DottedErrorsMixin, strict.Serializer):
     )
     start_date = serializers.DateField(help_text=_("First possible run date."))
     end_date = serializers.DateField(help_text=_("Last possible run date."))
-    day = serializers.IntegerField(
+    day = strict.IntegerField(
         required=False,
         allow_null=True,
         help_text=_(
@@ -68,7 +68,7 @@ class ScheduleGenerationSerializer(DottedErrorsMixin, strict.Serializer):
             "monthly: day of month 1–31 (clamped to the month's end), default 1."
         ),
     )
-    times_per_month = serializers.IntegerField(
+    times_per_month = strict.IntegerField(
         required=False,
         allow_null=True,
         help_text=_("n_per_month only: 2 to 28 runs spread evenly over each month."),
@@ -84,10 +84,10 @@ class ScheduleGenerationSerializer(DottedErrorsMixin, strict.Serializer):
 class MilestoneSerializer(DottedErrorsMixin, strict.ModelSerializer):
     """A milestone row (one per line customer). PATCH changes name, date and invoice text."""
 
-    contract = serializers.IntegerField(
+    contract = strict.IntegerField(
         source="line.contract_id", read_only=True, help_text=_("The contract (id).")
     )
-    customer = serializers.IntegerField(
+    customer = strict.IntegerField(
         source="line_customer.contract_customer.customer_id",
         read_only=True,
         help_text=_("The customer this row bills (id)."),
@@ -136,12 +136,12 @@ class MilestoneSerializer(DottedErrorsMixin, strict.ModelSerializer):
 class MilestoneCreateSerializer(DottedErrorsMixin, strict.Serializer):
     """Creates a milestone on a fixed-price line: one row per line customer, amount split."""
 
-    line = serializers.PrimaryKeyRelatedField(
+    line = strict.PrimaryKeyRelatedField(
         queryset=ContractLine.objects.all(), help_text=_("A fixed-price line (id).")
     )
     name = serializers.CharField(max_length=200, help_text=_("Milestone name."))
     milestone_date = serializers.DateField(help_text=_("The day it may be invoiced from."))
-    amount = serializers.DecimalField(
+    amount = strict.DecimalField(
         max_digits=20, decimal_places=2, help_text=_("Total amount, more than 0.")
     )
     external_description = serializers.CharField(

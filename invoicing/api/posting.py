@@ -76,18 +76,18 @@ class PostedInvoiceSerializer(InvoiceSerializer):
 
 
 class ProposalLineSerializer(strict.Serializer):
-    id = serializers.IntegerField(help_text=gettext_lazy("The invoice line's id."))
-    sales_tax_group = serializers.PrimaryKeyRelatedField(
+    id = strict.IntegerField(help_text=gettext_lazy("The invoice line's id."))
+    sales_tax_group = strict.PrimaryKeyRelatedField(
         queryset=SalesTaxGroup.objects.all(), help_text=gettext_lazy("Sales tax group id.")
     )
-    item_sales_tax_group = serializers.PrimaryKeyRelatedField(
+    item_sales_tax_group = strict.PrimaryKeyRelatedField(
         queryset=ItemSalesTaxGroup.objects.all(),
         help_text=gettext_lazy("Item sales tax group id."),
     )
 
 
 class ProposalUpdateSerializer(strict.Serializer):
-    version = serializers.IntegerField(
+    version = strict.IntegerField(
         min_value=1,
         help_text=gettext_lazy("The version you loaded; an older one is refused (409)."),
     )
@@ -109,7 +109,7 @@ class ProposalUpdateSerializer(strict.Serializer):
 
 class PostSelectedSerializer(strict.Serializer):
     invoice_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=strict.IntegerField(min_value=1),
         allow_empty=False,
         help_text=gettext_lazy("Ids of confirmed invoices (invoice proposals)."),
     )

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from contracts.numbers import ascii_id
 from invoicing.services import BillingResult
 
 
@@ -33,7 +34,8 @@ def changed_since_opened(request: HttpRequest, invoice: Any) -> bool:
     """The page's ``version`` is not the invoice's: someone else (or a journal edit) changed
     it since the page was opened."""
     raw = request.POST.get("version", "")
-    return raw.isdigit() and int(raw) != invoice.version
+    version = ascii_id(raw)
+    return version is not None and version != invoice.version
 
 
 def reload_message(invoice: Any) -> str:

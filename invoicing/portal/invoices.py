@@ -33,7 +33,7 @@ from contracts.errors import EXPECTED_ERRORS, error_texts
 from contracts.exports import export_queryset, requested_format
 from contracts.forms import form_error_texts
 from contracts.history import history_of
-from contracts.numbers import NumberRefused, parse_number
+from contracts.numbers import DIGITS_0_9, NumberRefused, ascii_id, ascii_ids, parse_number
 from contracts.queries import contracts_visible_to
 from contracts.views import Column, table_page
 from invoicing.filters import invoices_visible_to, with_net
@@ -149,7 +149,7 @@ def drafts(request: HttpRequest) -> HttpResponseBase:
 
 def _confirm_selected(request: HttpRequest) -> HttpResponse:
     require(request, "invoicing.view_invoice", "invoicing.confirm_invoice")
-    ids = [int(raw) for raw in request.POST.getlist("ids") if raw.isdigit()]
+    ids = ascii_ids(request.POST.getlist("ids"))
     invoices = list(invoices_visible_to(request.user).filter(pk__in=ids).order_by("pk"))
     if not invoices:
         messages.error(request, _("Tick the drafts to confirm first."))
@@ -282,7 +282,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _version(request: HttpRequest) -> int | None:
     raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() else None
+    return ascii_id(raw)
 
 
 def _report(request: HttpRequest, exc: Exception) -> None:
@@ -437,7 +437,7 @@ def invoice_correct(request: HttpRequest, pk: int) -> HttpResponse:
         remaining = {
             int(key.removeprefix("reinvoice-")): Decimal(0)
             for key in request.POST
-            if key.startswith("reinvoice-") and key.removeprefix("reinvoice-").isdigit()
+            if key.startswith("reinvoice-") and ascii_id(key.removeprefix("reinvoice-")) is not None
         }
         if not remaining:
             messages.error(request, _("Choose at least one detail to invoice again."))
@@ -450,8 +450,11 @@ def invoice_correct(request: HttpRequest, pk: int) -> HttpResponse:
                 continue
             detail_id = key.removeprefix("remaining-")
             try:
-                remaining[int(detail_id)] = parse_number(raw)
-            except (ValueError, NumberRefused) as exc:
+                number = ascii_id(detail_id)
+                if number is None:
+                    raise NumberRefused(str(DIGITS_0_9))
+                remaining[number] = parse_number(raw)
+            except NumberRefused as exc:
                 messages.error(
                     request,
                     _("Detail %(id)s: %(reason)s") % {"id": detail_id, "reason": exc},

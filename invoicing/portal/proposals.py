@@ -31,8 +31,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from contracts.errors import EXPECTED_ERRORS, error_texts
-from contracts.forms import ListFilterForm, form_error_texts
+from contracts.forms import ListFilterForm, WholeNumberField, form_error_texts
 from contracts.models import Contract, Customer, ItemSalesTaxGroup, SalesTaxGroup
+from contracts.numbers import ascii_id, ascii_ids
 from contracts.queries import contracts_visible_to
 from contracts.views import Column, table_page
 from invoicing.filters import invoices_visible_to, with_net
@@ -142,7 +143,7 @@ class PostedFilterForm(_InvoiceFilter):
 
 
 class ProposalForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = WholeNumberField(widget=forms.HiddenInput, min_value=1)
     invoice_date = forms.DateField(label=gettext_lazy("Invoice date"), widget=_DATE)
     accounting_date = forms.DateField(label=gettext_lazy("Accounting date"), widget=_DATE)
     due_date = forms.DateField(label=gettext_lazy("Due date"), widget=_DATE)
@@ -227,7 +228,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     require(request, "invoicing.view_invoice")
     if request.method == "POST":
         require(request, "invoicing.post_invoice")
-        ids = [int(raw) for raw in request.POST.getlist("invoice_ids") if raw.isdigit()]
+        ids = ascii_ids(request.POST.getlist("invoice_ids"))
         visible = list(
             invoices_visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True)
         )
@@ -421,7 +422,7 @@ def proposal_post(request: HttpRequest, pk: int) -> HttpResponse:
             invoice=invoice,
             by=request.user,
             at=timezone.now(),
-            version=int(raw) if raw.isdigit() else None,
+            version=ascii_id(raw),
         )
     except EXPECTED_ERRORS as exc:
         for text in error_texts(exc):

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 
 from contracts.models import LegalEntity
+from contracts.numbers import ascii_id
 
 # --- receivables: aging, customer statement, reconciliation -----------------------------------
 
@@ -39,7 +40,7 @@ def _report_params(
     entities = LegalEntity.objects.order_by("code", "pk")
     legal_entity = (
         entities.filter(pk=entity_id).first()
-        if entity_id and entity_id.isdigit()
+        if entity_id and ascii_id(entity_id) is not None
         else (None if entity_id else entities.first())
     )
     if legal_entity is None:

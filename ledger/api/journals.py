@@ -21,26 +21,26 @@ from ledger.queries import journals_with_totals
 
 
 class JournalSerializer(strict.Serializer):
-    id = serializers.IntegerField()
-    legal_entity = serializers.IntegerField(source="legal_entity_id")
+    id = strict.IntegerField()
+    legal_entity = strict.IntegerField(source="legal_entity_id")
     grouping = serializers.CharField()
     journal_date = serializers.DateField()
     status = serializers.CharField()
     description = serializers.CharField()
     created_at = serializers.DateTimeField()
-    line_count = serializers.IntegerField(help_text="All lines.")
-    draft_count = serializers.IntegerField(help_text="Lines still to post.")
-    posted_count = serializers.IntegerField()
-    error_count = serializers.IntegerField(help_text="Draft lines whose last posting failed.")
-    draft_total = serializers.DecimalField(
+    line_count = strict.IntegerField(help_text="All lines.")
+    draft_count = strict.IntegerField(help_text="Lines still to post.")
+    posted_count = strict.IntegerField()
+    error_count = strict.IntegerField(help_text="Draft lines whose last posting failed.")
+    draft_total = strict.DecimalField(
         max_digits=20, decimal_places=2, allow_null=True, help_text="Sum of draft line amounts."
     )
-    total = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    total = strict.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
 
 
 class JournalLineSerializer(strict.ModelSerializer):
     dimension_values = serializers.ManyRelatedField(
-        child_relation=serializers.PrimaryKeyRelatedField(read_only=True), read_only=True
+        child_relation=strict.PrimaryKeyRelatedField(read_only=True), read_only=True
     )
 
     class Meta:
@@ -71,14 +71,14 @@ class JournalLineSerializer(strict.ModelSerializer):
 class JournalLineUpdateSerializer(strict.Serializer):
     """What the accountant may change on a draft line; omitted fields keep their value."""
 
-    sales_tax_group = serializers.PrimaryKeyRelatedField(
+    sales_tax_group = strict.PrimaryKeyRelatedField(
         queryset=SalesTaxGroup.objects.all(), allow_null=True, required=False
     )
-    item_sales_tax_group = serializers.PrimaryKeyRelatedField(
+    item_sales_tax_group = strict.PrimaryKeyRelatedField(
         queryset=ItemSalesTaxGroup.objects.all(), allow_null=True, required=False
     )
     dimension_values = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=strict.IntegerField(),
         required=False,
         help_text="Ids of dimension values, at most one per dimension (replaces the line's).",
     )
@@ -87,11 +87,11 @@ class JournalLineUpdateSerializer(strict.Serializer):
 JournalPostResultSerializer = inline_serializer(
     name="JournalPostResult",
     fields={
-        "posted": serializers.IntegerField(help_text="Lines posted to the ledger."),
-        "posted_without_entry": serializers.IntegerField(
+        "posted": strict.IntegerField(help_text="Lines posted to the ledger."),
+        "posted_without_entry": strict.IntegerField(
             help_text="T&M sales lines marked posted with nothing to post (profile not accruing)."
         ),
-        "failed": serializers.IntegerField(help_text="Lines left in draft with their reason."),
+        "failed": strict.IntegerField(help_text="Lines left in draft with their reason."),
         "journal": JournalSerializer(),
     },
 )

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from contracts.api.base import requires
 from contracts.models import Customer, LegalEntity
+from contracts.numbers import ascii_id
 from ledger.api.common import _money, _report_params
 from ledger.receivables import (
     BUCKET_KEYS,
@@ -72,7 +73,7 @@ class TrialBalanceView(APIView):
         entities = LegalEntity.objects.order_by("code", "pk")
         legal_entity = (
             entities.filter(pk=entity_id).first()
-            if entity_id and entity_id.isdigit()
+            if entity_id and ascii_id(entity_id) is not None
             else (None if entity_id else entities.first())
         )
         if legal_entity is None:
@@ -271,7 +272,9 @@ class CustomerStatementView(APIView):
     def get(self, request: Request) -> Response:
         customer_id = request.query_params.get("customer", "")
         customer = (
-            Customer.objects.filter(pk=customer_id).first() if customer_id.isdigit() else None
+            Customer.objects.filter(pk=customer_id).first()
+            if ascii_id(customer_id) is not None
+            else None
         )
         errors = {} if customer else {"customer": [_("Choose a customer.")]}
         legal_entity, dates = _report_params(request, dates=("date_from", "date_to"), errors=errors)

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,8 +24,8 @@ class AccountSerializer(strict.ModelSerializer):
 
 
 class PeriodSerializer(strict.ModelSerializer):
-    fiscal_year = serializers.IntegerField(source="fiscal_year.year", read_only=True)
-    legal_entity = serializers.IntegerField(source="fiscal_year.legal_entity_id", read_only=True)
+    fiscal_year = strict.IntegerField(source="fiscal_year.year", read_only=True)
+    legal_entity = strict.IntegerField(source="fiscal_year.legal_entity_id", read_only=True)
 
     class Meta:
         model = Period

@@ -105,3 +105,19 @@ def test_xlsx_is_imported_too(world):
     entries = run(world, buf.getvalue(), name="hours.xlsx")
 
     assert [(e.entry_date, e.hours) for e in entries] == [(dt.date(2026, 3, 4), Decimal("6.50"))]
+
+
+def test_hours_in_other_digits_than_0_9_or_not_finite_are_refused(world):
+    u, p, r = world.resource.user.username, world.project.code, world.role.code
+    text = (
+        HEADER + f"{u},{p},,{r},2026-03-02,٨,Arabic-Indic,\n" + f"{u},{p},,{r},2026-03-03,NaN,,\n"
+    )
+
+    with pytest.raises(services.ImportRefused) as exc:
+        run(world, text)
+
+    assert exc.value.row_errors == [
+        (2, "hours", "Use the digits 0-9."),
+        (3, "hours", "NaN is not a number."),
+    ]
+    assert TimeEntry.objects.count() == 0

@@ -3,10 +3,11 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from contracts.forms import NumberField
-from contracts.numbers import NumberRefused, parse_number
+from contracts.forms import NumberField, WholeNumberField
+from contracts.numbers import NumberRefused, ascii_id, ascii_ids, parse_number
 
 READ = [
     # (language, typed, read)
@@ -78,3 +79,38 @@ def test_the_field_shows_and_reads_the_language_and_keeps_its_limits():
         assert refused.value.messages == ["Use “.” for decimals: 7.5."]
     html = field.widget.render("d0", "7.5")
     assert 'type="text"' in html and 'inputmode="decimal"' in html
+
+
+@pytest.mark.parametrize(
+    "language, typed, message",
+    [
+        ("en", "٣", "Use the digits 0-9."),
+        ("en", "7.٥", "Use the digits 0-9."),
+        ("nl", "٣,٥", "Gebruik de cijfers 0-9."),
+        ("nl", "３", "Gebruik de cijfers 0-9."),
+    ],
+)
+def test_other_digits_than_0_9_are_refused_on_the_pages(language, typed, message):
+    """Python's Decimal reads Arabic-Indic ``٣`` as 3: hours nobody can check at a glance."""
+    field = NumberField(label="Hours", max_digits=5, decimal_places=2)
+
+    with translation.override(language), pytest.raises(ValidationError) as exc:
+        field.clean(typed)
+
+    assert exc.value.messages == [message]
+
+
+def test_a_whole_number_field_takes_0_9_only():
+    field = WholeNumberField(min_value=1)
+
+    with pytest.raises(ValidationError) as exc:
+        field.clean("٣")
+
+    assert exc.value.messages == ["Use the digits 0-9."]
+    assert field.clean("3") == 3
+
+
+def test_ids_from_a_page_are_read_with_0_9_only():
+    assert ascii_ids(["12", "٣", "²", "1.5", "", " 4", "07"]) == [12, 7]
+    assert ascii_id("٣") is None
+    assert ascii_id("42") == 42
