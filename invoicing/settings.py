@@ -79,6 +79,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A mutating API call's Idempotency-Key: the first answer again, nothing run twice
+    # (contracts.idempotency). After authentication; inside the others, so a replayed answer
+    # gets their headers like any other.
+    "contracts.idempotency.IdempotencyMiddleware",
     # Last: answers a locked-out login (contracts.lockout).
     "axes.middleware.AxesMiddleware",
 ]
@@ -236,6 +240,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The Idempotency-Key header on every mutating operation (after drf-spectacular's own hook).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "contracts.idempotency.document_idempotency_key",
+    ],
     # Swagger UI served from our own static files (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -286,6 +295,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "import-actuals-to-journal": {
         "task": "actuals.tasks.import_actuals_to_journal",
         "schedule": crontab(minute=int(os.environ.get("JOURNAL_IMPORT_MINUTE", "15"))),
+    },
+    # The API's Idempotency-Key rows older than 24 hours (contracts.idempotency), hourly.
+    "purge-idempotency-keys": {
+        "task": "contracts.tasks.purge_idempotency_keys",
+        "schedule": crontab(minute=45),
     },
 }
 

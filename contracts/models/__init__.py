@@ -17,6 +17,7 @@ from .agreements import (
     ScheduleStatus,
     TransactionClass,
 )
+from .idempotency import IdempotencyKey
 from .masterdata import (
     Customer,
     ExpenseCategory,
@@ -42,6 +43,7 @@ __all__ = [
     "ContractStatus",
     "Customer",
     "ExpenseCategory",
+    "IdempotencyKey",
     "InvoiceScheduleEntry",
     "ItemSalesTaxGroup",
     "Language",
