@@ -12,7 +12,8 @@ errors through.
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -52,8 +53,21 @@ def django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
     return validation_texts(exc)
 
 
+class BodyTooLarge(exceptions.APIException):
+    """A request body longer than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (HTTP 413)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+    def __init__(self) -> None:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        super().__init__(_("The request body is larger than %(n)d bytes.") % {"n": limit})
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, RequestDataTooBig):
+        exc = BodyTooLarge()
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(django_errors(exc))
     elif isinstance(exc, StateConflict):
         exc = Conflict(str(exc))

@@ -1,23 +1,33 @@
 """The API's request parsers (``REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]``): a module of its
 own, importing nothing of the API's views, because DRF's settings load it."""
 
+import io
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
+from contracts.api_errors import BodyTooLarge
+
 
 class JSONParser(parsers.JSONParser):
     """JSON bodies, refused with 400 when nested deeper than ``MAX_JSON_DEPTH`` (the stock
-    parser recursed until Python gave up: a 500 on every endpoint, the token one included)."""
+    parser recursed until Python gave up: a 500 on every endpoint, the token one included), and
+    with 413 when longer than Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (DRF reads the body as a
+    stream, round Django's own check; the API's largest bodies are lists of ids)."""
 
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise BodyTooLarge()
         too_deep = ParseError(
             _("The JSON body is nested deeper than %(n)d levels.") % {"n": MAX_JSON_DEPTH}
         )
         try:
-            data = super().parse(stream, media_type, parser_context)
+            data = super().parse(io.BytesIO(body), media_type, parser_context)
         except RecursionError:
             raise too_deep from None
         if _depth(data) > MAX_JSON_DEPTH:

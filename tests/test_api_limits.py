@@ -105,3 +105,39 @@ def test_an_id_list_takes_whole_numbers_written_0_9_only(api, ids):
         else ("A whole number is required (no fraction, exponent or true/false).")
     )
     assert response.json()["errors"] == {"invoice_ids": {"0": [reason]}}
+
+
+def test_a_json_body_larger_than_the_upload_limit_is_a_413(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"description": "' + "x" * 1000 + '"}'
+
+    response = api.post("/api/v1/time-entries/", body, content_type="application/json")
+    keyed = api.post(
+        "/api/v1/time-entries/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k1"
+    )
+
+    assert (keyed.status_code, keyed.json()["detail"]) == (
+        413,
+        "The request body is larger than 1000 bytes.",
+    )
+    assert (response.status_code, response.json()["detail"]) == (
+        413,
+        "The request body is larger than 1000 bytes.",
+    )
+
+
+def test_the_json_parser_reads_no_more_than_the_limit(settings):
+    from io import BytesIO
+
+    from contracts.api_errors import BodyTooLarge
+    from contracts.api_parsers import JSONParser
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+    with pytest.raises(BodyTooLarge) as refused:
+        JSONParser().parse(BytesIO(b'{"a": "12345678"}'), "application/json", {})
+
+    assert (refused.value.status_code, str(refused.value.detail)) == (
+        413,
+        "The request body is larger than 10 bytes.",
+    )
+    assert JSONParser().parse(BytesIO(b'{"a": 1}'), "application/json", {}) == {"a": 1}
