@@ -20,7 +20,13 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.history import event_model_choices
 from contracts.models import Contract, ContractStatus, Customer
-from contracts.numbers import DIGITS_0_9, NumberRefused, has_foreign_digits, parse_number
+from contracts.numbers import (
+    DIGITS_0_9,
+    NumberRefused,
+    ascii_id,
+    has_foreign_digits,
+    parse_number,
+)
 
 
 class NumberField(forms.DecimalField):
@@ -259,7 +265,7 @@ class AuditFilterForm(ListFilterForm):
         if text := (self.value("q") or "").strip():
             queryset = queryset.annotate(recorded=Cast("pgh_data", TextField()))
             match = Q(recorded__icontains=text)
-            if text.isdigit():
+            if ascii_id(text) is not None:  # an id written 0-9 (isdigit takes ٣ and ²)
                 match |= Q(pgh_obj_id=text)
             queryset = queryset.filter(match)
         return queryset

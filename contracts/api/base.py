@@ -1,4 +1,5 @@
-"""Building blocks of the contracts API: permissions, stable ordering, protected deletes."""
+"""Building blocks of the contracts API: permissions, stable ordering, protected deletes, and
+the answer to a request that started a background job."""
 
 import functools
 from collections.abc import Callable
@@ -8,13 +9,15 @@ from django.db.models import ProtectedError, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import permissions
+from rest_framework import permissions, status
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from contracts.api_errors import Conflict
+from contracts.queueing import RETRY_AFTER_SECONDS, JobStatus
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):
@@ -112,3 +115,18 @@ def api_read_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         return view(request, *args, **kwargs)
 
     return csrf_exempt(wrapped)
+
+
+def job_started(job: Any, data: Any, *, name: str) -> Response:
+    """The answer to a request that started ``job`` (an invoice run, a posting batch): 202 with
+    ``data``, the job as its serializer shows it. A job already *failed* in the request could not
+    reach its task queue (:mod:`contracts.queueing`: nothing else fails a job that soon): 503
+    with ``Retry-After`` and the reason, the job under ``name``. A 503 is not kept for an
+    ``Idempotency-Key``, so the client's retry with the same key starts the job again."""
+    if job.status == JobStatus.FAILED:
+        return Response(
+            {"detail": job.message, "errors": {}, name: data},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    return Response(data, status=status.HTTP_202_ACCEPTED)

@@ -23,6 +23,14 @@ CONFLICT = {
     )
 }
 
+QUEUE_DOWN = {
+    503: OpenApiResponse(
+        ErrorSerializer,
+        description="The task queue could not be reached: the job is recorded failed with the "
+        "reason; try again after Retry-After seconds.",
+    )
+}
+
 
 def today() -> dt.date:
     """Today in the product's time zone (settings.TIME_ZONE)."""

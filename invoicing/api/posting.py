@@ -20,18 +20,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contracts.api.base import StableOrderingFilter, requires
+from contracts.api.base import StableOrderingFilter, job_started, requires
 from contracts.models import ItemSalesTaxGroup, SalesTaxGroup
-from contracts.queueing import RETRY_AFTER_SECONDS
 from contracts.serializers import ErrorSerializer
 from contracts.serializers import common as strict
 from invoicing.filters import invoices_visible_to
-from invoicing.models import Invoice, PostingBatch, RunStatus
+from invoicing.models import Invoice, PostingBatch
 from invoicing.serializers import InvoiceSerializer
 from invoicing.services import (
     post_invoice,
@@ -40,7 +39,7 @@ from invoicing.services import (
     update_proposal,
 )
 
-from .base import CONFLICT, ERRORS
+from .base import CONFLICT, ERRORS, QUEUE_DOWN
 
 # --- serializers ----------------------------------------------------------------------------------
 
@@ -211,7 +210,7 @@ class PostingActionsMixin:
     @extend_schema(
         summary="Post many invoice proposals in the background",
         request=PostSelectedSerializer,
-        responses={202: PostingBatchSerializer, **ERRORS},
+        responses={202: PostingBatchSerializer, **ERRORS, **QUEUE_DOWN},
     )
     @action(
         detail=False,
@@ -243,13 +242,7 @@ class PostingActionsMixin:
             batch = start_posting_batch(invoice_ids=ids, by=request.user, at=now)
             queue_posting_batch(batch, now=now)
         batch.refresh_from_db()
-        if batch.status == RunStatus.FAILED:  # the task queue is down: try again later
-            return Response(
-                {"detail": batch.message, "batch": PostingBatchSerializer(batch).data},
-                status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
-        return Response(PostingBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
+        return job_started(batch, PostingBatchSerializer(batch).data, name="batch")
 
 
 @extend_schema_view(

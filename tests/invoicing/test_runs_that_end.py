@@ -12,7 +12,7 @@ from django.urls import reverse
 from actuals.models import Actual
 from contracts import models as c
 from contracts.services import generate_invoice_schedule
-from invoicing.models import Invoice, InvoiceDetail, RunStatus, RunTrigger
+from invoicing.models import Invoice, InvoiceDetail, InvoiceRun, RunStatus, RunTrigger
 from invoicing.services import (
     RunStateError,
     bill_run_batch,
@@ -92,6 +92,40 @@ def test_a_run_whose_queue_cannot_be_reached_fails_at_once_and_says_why(
         "The task queue could not be reached, so the run did not start (Error 111 connecting "
         "to 127.0.0.1:6399. Connection refused.). Start it again when the queue is back.",
     )
+    assert Invoice.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_answers_503_with_retry_after_when_the_queue_is_down(
+    scheduled, api_client, monkeypatch
+):
+    """A real commit (no test transaction), so the task is sent inside the request."""
+    from kombu.exceptions import OperationalError
+
+    from invoicing.tasks import execute_invoice_run
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
+
+    monkeypatch.setattr(execute_invoice_run, "delay", unreachable)
+    api_client.force_authenticate(scheduled.manager)
+    response = api_client.post(
+        "/api/v1/invoice-runs/", {"run_date": RUN_DATE.isoformat()}, format="json"
+    )
+
+    message = (
+        "The task queue could not be reached, so the run did not start (Error 111 connecting "
+        "to 127.0.0.1:6399. Connection refused.). Start it again when the queue is back."
+    )
+    body = response.json()
+    assert (response.status_code, response["Retry-After"], body["detail"]) == (503, "30", message)
+    assert (body["run"]["status"], body["run"]["message"], body["errors"]) == (
+        "failed",
+        message,
+        {},
+    )
+    run = InvoiceRun.objects.get()
+    assert (run.status, run.message) == (RunStatus.FAILED, message)
     assert Invoice.objects.count() == 0
 
 
