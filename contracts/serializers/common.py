@@ -10,6 +10,11 @@ Decisions on numbers in request bodies (one place, so a new serializer cannot fo
   so; :class:`ModelSerializer` generates them for model fields and relations
   (``serializer_field_mapping``, ``serializer_related_field``), and explicit fields and id
   lists (``ListField(child=strict.IntegerField())``) are declared with them.
+- A date that no fiscal calendar bounds (a contract's start and end: a contract may run past
+  the last fiscal year) lies between 1900-01-01 and 2999-12-31 (:class:`DateField`,
+  ``contracts.fiscal_calendar``'s sane range): ``9999-12-31`` is a 400 naming the field. Dates
+  the fiscal calendar bounds (entries, invoices, runs, milestones, schedules) are refused by
+  their services with the calendar's own range, which says more.
 - A decimal or whole number is written with the digits 0-9: Python's ``int`` and ``Decimal``
   read ``٣`` (Arabic-Indic three) as 3, so hours typed in another script would be booked
   unseen. :class:`IntegerField` and :class:`DecimalField` refuse them with the pages' message
@@ -28,7 +33,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from contracts.api_errors import django_errors
-from contracts.numbers import DIGITS_0_9, has_foreign_digits
+from contracts.fiscal_calendar import EARLIEST, LATEST
+from contracts.numbers import DIGITS_0_9, has_foreign_digits, show_date
 
 ZERO = Decimal("0")
 
@@ -118,6 +124,20 @@ class DecimalField(serializers.DecimalField):
         if isinstance(data, str) and has_foreign_digits(data):
             raise serializers.ValidationError(DIGITS_0_9, code="invalid")
         return super().to_internal_value(data)  # type: ignore[no-any-return]
+
+
+class DateField(serializers.DateField):
+    """DRF's date, between :data:`~contracts.fiscal_calendar.EARLIEST` and ``LATEST``."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        day = super().to_internal_value(value)
+        if not EARLIEST <= day <= LATEST:
+            raise serializers.ValidationError(
+                _("Give a date from %(first)s to %(last)s.")
+                % {"first": show_date(EARLIEST), "last": show_date(LATEST)},
+                code="invalid",
+            )
+        return day
 
 
 class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]

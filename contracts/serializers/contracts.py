@@ -339,8 +339,8 @@ class ContractCreateSerializer(DottedErrorsMixin, strict.Serializer):
         help_text=_("User id of the project manager (must hold the project manager role)."),
     )
     currency = serializers.CharField(max_length=3, help_text=_("Sales currency (ISO 4217)."))
-    start_date = serializers.DateField(help_text=_("First day of the contract."))
-    end_date = serializers.DateField(
+    start_date = strict.DateField(help_text=_("First day of the contract."))
+    end_date = strict.DateField(
         required=False, allow_null=True, help_text=_("Last day; null: open-ended.")
     )
     nte_limit = strict.DecimalField(
@@ -408,6 +408,9 @@ class ContractUpdateSerializer(DottedErrorsMixin, ModelCleanMixin, strict.ModelS
     and lines are fixed once the contract exists (actuals and invoices depend on them)."""
 
     date_order = ("start_date", "end_date")
+    end_date = strict.DateField(
+        required=False, allow_null=True, help_text=_("Last day of the contract; null: open-ended.")
+    )
     nte_limit = strict.DecimalField(
         max_digits=20,
         decimal_places=2,

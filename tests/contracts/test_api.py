@@ -305,6 +305,10 @@ def _end_before_start(p):
     p["end_date"] = "2025-12-31"
 
 
+def _start_in_year_one(p):
+    p["start_date"] = "0001-01-01"
+
+
 def _negative_nte(p):
     p["nte_limit"] = "-0.01"
 
@@ -349,6 +353,7 @@ def _duplicate_number(p):
         (_two_rounding, "customers", "Exactly one customer must be the rounding customer; 2 are."),
         (_same_coverage_twice, "lines[2].coverage", "Lines 1 and 3 both cover project"),
         (_end_before_start, "end_date", "The end date may not be before the start date."),
+        (_start_in_year_one, "start_date", "Give a date from 1900-01-01 to 2999-12-31."),
         (_negative_nte, "nte_limit", "A not-to-exceed limit may not be negative."),
         (_negative_line_nte, "lines[0].nte_limit", "A not-to-exceed limit may not be negative."),
         (_unknown_currency, "currency", "XYZ is not a known ISO 4217 currency code."),
@@ -403,6 +408,13 @@ def test_patch_changes_header_fields_only_and_validates(api_client, administrato
     bad = api_client.patch(f"{CONTRACTS}{contract.pk}/", {"end_date": "2025-01-01"}, format="json")
     assert bad.status_code == 400
     assert bad.json()["errors"] == {"end_date": ["The end date may not be before the start date."]}
+    absurd = api_client.patch(
+        f"{CONTRACTS}{contract.pk}/", {"end_date": "9999-12-31"}, format="json"
+    )
+    assert (absurd.status_code, absurd.json()["errors"]) == (
+        400,
+        {"end_date": ["Give a date from 1900-01-01 to 2999-12-31."]},
+    )
     negative = api_client.patch(f"{CONTRACTS}{contract.pk}/", {"nte_limit": "-1"}, format="json")
     assert negative.status_code == 400
     assert "nte_limit" in negative.json()["errors"]
