@@ -17,8 +17,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -65,3 +67,14 @@ def queue_after_commit(task: Any, pk: int, *, unreachable: Callable[[BaseExcepti
             unreachable(error)
 
     transaction.on_commit(send)
+
+
+def announce_started(request: HttpRequest, job: Any, text: str) -> None:
+    """A page's message for a job the request started: ``text``, or, when its task queue could
+    not be reached (the job is failed already, :func:`queue_after_commit`), the job's reason as
+    an error. The API's counterpart is ``contracts.api.base.job_started``."""
+    job.refresh_from_db(fields=["status", "message"])
+    if job.status == JobStatus.FAILED:
+        messages.error(request, job.message)
+    else:
+        messages.success(request, text)

@@ -34,6 +34,7 @@ from django.views.decorators.http import require_POST
 from contracts.errors import EXPECTED_ERRORS, error_texts
 from contracts.exports import export_queryset, requested_format
 from contracts.forms import LookupField, form_error_texts
+from contracts.queueing import announce_started
 from contracts.views import Column, table_page
 
 from . import services
@@ -271,7 +272,7 @@ def journal_post(request: HttpRequest, pk: int) -> HttpResponse:
         now=timezone.now(),
     )
     if started:
-        messages.success(request, _("Posting the journal in the background."))
+        announce_started(request, job, _("Posting the journal in the background."))
     else:
         messages.info(request, _("This journal is being posted already: this is its progress."))
     return redirect("ledger:job-detail", pk=job.pk)

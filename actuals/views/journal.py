@@ -14,6 +14,7 @@ from actuals.tasks import import_journal_job
 from actuals.views.common import _require
 from actuals.wip import unbilled_wip_subledger
 from contracts.models import LegalEntity
+from contracts.queueing import announce_started
 from ledger.forms import LegalEntityDateForm
 from ledger.models import JournalJobKind
 from ledger.reports import wip_reconciliation
@@ -30,7 +31,7 @@ def journal_import(request: HttpRequest) -> HttpResponse:
         kind=JournalJobKind.IMPORT, task=import_journal_job, by=request.user, now=timezone.now()
     )
     if started:
-        messages.success(request, _("Importing approved actuals in the background."))
+        announce_started(request, job, _("Importing approved actuals in the background."))
     else:
         messages.info(request, _("An import is running already: this is its progress."))
     return redirect("ledger:job-detail", pk=job.pk)

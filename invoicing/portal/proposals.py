@@ -35,6 +35,7 @@ from contracts.forms import ListFilterForm, WholeNumberField, form_error_texts
 from contracts.models import Contract, Customer, ItemSalesTaxGroup, SalesTaxGroup
 from contracts.numbers import ascii_id, ascii_ids
 from contracts.queries import contracts_visible_to
+from contracts.queueing import announce_started
 from contracts.views import Column, table_page
 from invoicing.filters import invoices_visible_to, with_net
 from invoicing.models import (
@@ -243,12 +244,9 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
             for text in error_texts(exc):
                 messages.error(request, text)
             return redirect("invoicing:proposal-list")
-        batch.refresh_from_db()
-        if batch.status == RunStatus.FAILED:  # the task queue is down
-            messages.error(request, batch.message)
-            return redirect("invoicing:batch-detail", pk=batch.pk)
-        messages.success(
+        announce_started(
             request,
+            batch,
             ngettext(
                 "Posting %(n)d invoice proposal in the background.",
                 "Posting %(n)d invoice proposals in the background.",

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from contracts.errors import EXPECTED_ERRORS, error_texts
 from contracts.forms import form_error_texts
 from contracts.numbers import show_date
+from contracts.queueing import announce_started
 from contracts.views import Column, table_page
 from invoicing.filters import runs_visible_to
 from invoicing.forms import RunForm
@@ -66,8 +67,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
             for text in error_texts(exc):
                 messages.error(request, text)
             return redirect("invoicing:run-list")
-        messages.success(
+        announce_started(
             request,
+            run,
             _("Invoice run %(id)s for %(date)s started.")
             % {"id": run.pk, "date": show_date(run.run_date)},
         )
@@ -121,8 +123,9 @@ def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
         for text in error_texts(exc):
             messages.error(request, text)
         return redirect("invoicing:run-detail", pk=run.pk)
-    messages.success(
+    announce_started(
         request,
+        retry,
         _("Invoice run %(id)s started: it bills what run %(failed)s left due.")
         % {"id": retry.pk, "failed": run.pk},
     )

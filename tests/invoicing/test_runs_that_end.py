@@ -129,6 +129,37 @@ def test_the_api_answers_503_with_retry_after_when_the_queue_is_down(
     assert Invoice.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_page_says_the_run_did_not_start_when_the_queue_is_down(scheduled, client, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from invoicing.tasks import execute_invoice_run
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
+
+    monkeypatch.setattr(execute_invoice_run, "delay", unreachable)
+    client.force_login(scheduled.manager)
+    response = client.post(
+        reverse("invoicing:run-list"), {"run_date": RUN_DATE.isoformat()}, follow=True
+    )
+
+    run = InvoiceRun.objects.get()
+    said = [(m.level_tag, m.message) for m in response.context["messages"]]
+    assert said == [
+        (
+            "error",
+            "The task queue could not be reached, so the run did not start (Error 111 "
+            "connecting to 127.0.0.1:6399. Connection refused.). Start it again when the queue "
+            "is back.",
+        )
+    ]
+    assert (response.redirect_chain[-1][0], run.status) == (
+        f"/billing/runs/{run.pk}/",
+        RunStatus.FAILED,
+    )
+
+
 def test_a_failed_run_is_retried_and_bills_what_is_still_due(scheduled):
     run = record_run(run_date=RUN_DATE, trigger=RunTrigger.API, by=None, now=AT)
     plan_run(run=run, now=AT)
