@@ -42,6 +42,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from contracts.numbers import show_date
+
 EMPTY = "—"
 
 #: What an event's label says, for people.
@@ -136,10 +138,10 @@ def _value_text(
             return str(value)
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment, dt.UTC)
-        return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+        return show_date(moment)
     if isinstance(model_field, models.DateField):
         day = parse_date(str(value))
-        return formats.date_format(day, "SHORT_DATE_FORMAT") if day else str(value)
+        return show_date(day) if day else str(value)
     if isinstance(model_field, models.DecimalField):
         return _decimal_text(value, model_field.decimal_places or 0)
     return str(value)
